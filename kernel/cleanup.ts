@@ -1,0 +1,38 @@
+// Closing what cells opened: on shutdown the kernel releases servers, sockets, child processes
+// and whatever helpers registered, so nothing outlives the notebook.
+import { ChildProcess } from "node:child_process";
+import { Socket as DgramSocket } from "node:dgram";
+import { Server, Socket } from "node:net";
+import { Worker } from "node:worker_threads";
+
+/** Helpers register disposers here (see helpers/resources.ts); the kernel runs them at shutdown. */
+export const DISPOSERS = Symbol.for("wirebook.disposers");
+type Disposer = () => unknown;
+export function disposers(): Set<Disposer> {
+  const g = globalThis as any;
+  return (g[DISPOSERS] ??= new Set<Disposer>());
+}
+
+/** Runs registered disposers, then closes every remaining handle of this thread but our own. */
+export async function releaseEverything(keep: Set<unknown>, deadlineMs = 2000): Promise<void> {
+  const pending = [...disposers()].map(async (d) => {
+    try {
+      await d();
+    } catch (e) {
+      process.stderr.write(`[wirebook] cleanup failed: ${(e as Error).message}\n`);
+    }
+  });
+  disposers().clear();
+  await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
+  const handles: unknown[] = (process as any)._getActiveHandles();
+  for (const h of handles) {
+    if (keep.has(h) || h === process.stdout || h === process.stderr || h === process.stdin) continue;
+    if (h instanceof ChildProcess) h.kill("SIGTERM");
+    else if (h instanceof Server) {
+      h.close();
+      (h as any).closeAllConnections?.();
+    } else if (h instanceof Socket) h.destroy();
+    else if (h instanceof DgramSocket) h.close();
+    else if (h instanceof Worker) void h.terminate();
+  }
+}

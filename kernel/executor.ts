@@ -1,0 +1,155 @@
+// Runs cells: tslab's converter type-checks and compiles them, we run the result and turn every
+// failure (type error, exception, rejected await, interrupt) into Jupyter's ename/evalue/traceback.
+import Module from "node:module";
+import { join } from "node:path";
+import vm from "node:vm";
+import { inspect } from "node:util";
+import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
+import { printQuickInfo } from "tslab/dist/inspect";
+import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
+
+export interface CellError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+export type CellOutcome = { ok: true; value: unknown; hasValue: boolean } | ({ ok: false } & CellError);
+
+class Interrupted extends Error {
+  name = "Interrupted";
+  constructor() {
+    super("execution was interrupted");
+  }
+}
+
+const CELL_FILE = /wirebook-cell-(\d+)\.js:(\d+):(\d+)/;
+// Frames of the machinery that runs a cell, not of the user's code.
+const HIDDEN_FRAME = /node:internal|node:vm|\/tslab\/dist\/|^\s*at <anonymous>$/;
+const KERNEL_DIR = __dirname;
+/** The JS each cell label ran, so a later stack frame (a callback) still maps to its cell line. */
+const executedJs = new Map<number, string>();
+
+export function createExecutor(cwd: string) {
+  const converter: Converter = createConverter({});
+  const exports = cellExports();
+  const cellRequire = Module.createRequire(join(cwd, "cell.js"));
+  (globalThis as any).__tslab__ = { exports, require: cellRequire };
+  let prevDecl = "";
+  let interruptCurrent: ((e: Error) => void) | null = null;
+
+  /** Runs one cell; `label` names it in tracebacks (the execution count). */
+  async function execute(src: string, label: number): Promise<CellOutcome> {
+    const marked = addLineMarkers(src);
+    const converted = converter.convert(prevDecl, marked);
+    if (converted.diagnostics.length) return typeErrors(converted.diagnostics, marked, label);
+    if (!converted.output) {
+      prevDecl = converted.declOutput ?? "";
+      return { ok: true, value: undefined, hasValue: false };
+    }
+    const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__tslab__.exports, __tslab__.require)`;
+    executedJs.set(label, js);
+    try {
+      const ret = vm.runInThisContext(js, { filename: `wirebook-cell-${label}.js`, breakOnSigint: true });
+      if (converted.hasToplevelAwait) {
+        const interrupted = new Promise<never>((_, reject) => (interruptCurrent = reject));
+        (ret as Promise<unknown>).catch(() => {}); // after an interrupt, a late rejection is not news
+        await Promise.race([ret, interrupted]);
+      }
+    } catch (e) {
+      return { ok: false, ...describeError(e) };
+    } finally {
+      interruptCurrent = null;
+    }
+    prevDecl = converted.declOutput ?? "";
+    const name = converted.lastExpressionVar;
+    if (!name || !(name in exports)) return { ok: true, value: undefined, hasValue: false };
+    const value = exports[name];
+    delete exports[name];
+    return { ok: true, value, hasValue: value !== undefined };
+  }
+
+  /** Stops a pending top-level await; a synchronous loop is stopped by SIGINT (breakOnSigint). */
+  function interrupt(): boolean {
+    if (!interruptCurrent) return false;
+    interruptCurrent(new Interrupted());
+    return true;
+  }
+
+  function complete(src: string, cursor: number) {
+    const info = converter.complete(prevDecl, src, cursor);
+    return { matches: info.candidates, cursor_start: info.start, cursor_end: info.end };
+  }
+
+  function inspectAt(src: string, cursor: number): string | null {
+    const info = converter.inspect(prevDecl, src, cursor);
+    return info ? printQuickInfo(info) : null;
+  }
+
+  function isComplete(src: string): { status: "complete" | "incomplete"; indent?: string } {
+    const r = isCompleteCode(src);
+    return r.completed ? { status: "complete" } : { status: "incomplete", indent: r.indent ?? "" };
+  }
+
+  return { execute, interrupt, complete, inspect: inspectAt, isComplete, close: () => converter.close() };
+}
+export type Executor = ReturnType<typeof createExecutor>;
+
+/** tslab's exports object: named imports become defineProperty calls, which must stay rewritable. */
+function cellExports(): Record<string, any> {
+  const store: Record<string, any> = {};
+  return new Proxy(store, {
+    defineProperty(_t, prop, attrs) {
+      if (prop !== "__esModule") store[prop as string] = attrs.get ? attrs.get() : attrs.value;
+      return true;
+    },
+  });
+}
+
+function typeErrors(diagnostics: ReturnType<Converter["convert"]>["diagnostics"], marked: string, label: number): CellOutcome {
+  const where = (d: (typeof diagnostics)[number]) => {
+    const shift = d.fileName ? 0 : markerLength(marked, d.start.line);
+    return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${Math.max(1, d.start.character + 1 - shift)}`;
+  };
+  const first = diagnostics[0];
+  return {
+    ok: false,
+    ename: "TSError",
+    evalue: `${first.messageText} (${where(first)})`,
+    traceback: [
+      `TSError: ${diagnostics.length} type error${diagnostics.length > 1 ? "s" : ""} in cell [${label}]`,
+      ...diagnostics.map((d) => `  ${where(d)}: TS${d.code}: ${d.messageText}`),
+    ],
+  };
+}
+
+/** ename, evalue and a traceback whose cell frames name the cell's own line numbers. */
+export function describeError(e: unknown): CellError {
+  if (!(e instanceof Error) && !(e && typeof e === "object" && "stack" in e)) {
+    return { ename: "Uncaught", evalue: inspect(e), traceback: [`Uncaught ${inspect(e)}`] };
+  }
+  const err = e as Error & { code?: string };
+  if (err.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || err instanceof Interrupted) {
+    return { ename: "Interrupted", evalue: "execution was interrupted", traceback: ["Interrupted: execution was interrupted"] };
+  }
+  const ename = err.name || err.constructor?.name || "Error";
+  const evalue = err.message ?? "";
+  const frames = String(err.stack ?? "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l) && !HIDDEN_FRAME.test(l) && !l.includes(KERNEL_DIR))
+    .flatMap((l) => {
+      const m = CELL_FILE.exec(l);
+      const js = m && executedJs.get(Number(m[1]));
+      if (!m || !js) return [l];
+      // The last line of the executed JS is our wrapper's call, not the user's code.
+      if (Number(m[2]) >= js.split("\n").length) return [];
+      const line = cellLineOf(js, Number(m[2]));
+      return [l.replace(m[0], line ? `Cell [${m[1]}], line ${line}` : `Cell [${m[1]}]`)];
+    });
+  return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+}
+
+export function isInterrupted(e: CellError): boolean {
+  return e.ename === "Interrupted";
+}
+
+export { isCompleteCode };

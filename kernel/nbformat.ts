@@ -1,0 +1,125 @@
+// Notebooks on disk: nbformat 4.5 read with clear errors, written the way Jupyter writes them.
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { DISPLAY_NAME, KERNEL_NAME } from "./kernel-info";
+import { isJsonMime } from "./mime";
+
+export type Output =
+  | { output_type: "stream"; name: "stdout" | "stderr"; text: string }
+  | { output_type: "display_data"; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | { output_type: "execute_result"; execution_count: number | null; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
+
+export interface Cell {
+  id: string;
+  cell_type: "code" | "markdown" | "raw";
+  source: string;
+  metadata: { tags?: string[]; [k: string]: unknown };
+  execution_count?: number | null;
+  outputs?: Output[];
+  attachments?: unknown;
+}
+
+export interface Notebook {
+  nbformat: 4;
+  nbformat_minor: number;
+  metadata: Record<string, any>;
+  cells: Cell[];
+}
+
+export class NotebookError extends Error {
+  code = "ERR_BAD_NOTEBOOK";
+}
+
+const joinText = (v: unknown) => (Array.isArray(v) ? v.join("") : typeof v === "string" ? v : "");
+const newId = () => randomBytes(4).toString("hex");
+
+/** Reads a notebook; multi-line strings are joined so the rest of the code sees plain strings. */
+export function readNotebook(path: string): Notebook {
+  let raw: any;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new NotebookError(`${path}: not a readable JSON notebook (${(e as Error).message})`);
+  }
+  if (raw?.nbformat !== 4) throw new NotebookError(`${path}: nbformat ${raw?.nbformat} is not supported (need 4)`);
+  if (!Array.isArray(raw.cells)) throw new NotebookError(`${path}: "cells" must be a list`);
+  const cells = raw.cells.map((c: any, i: number): Cell => {
+    if (!["code", "markdown", "raw"].includes(c?.cell_type)) throw new NotebookError(`${path}: cell ${i + 1} has no valid cell_type`);
+    if (c.source === undefined) throw new NotebookError(`${path}: cell ${i + 1} has no source`);
+    const cell: Cell = { id: typeof c.id === "string" ? c.id : newId(), cell_type: c.cell_type, source: joinText(c.source), metadata: c.metadata ?? {} };
+    if (c.cell_type === "code") {
+      cell.execution_count = c.execution_count ?? null;
+      cell.outputs = (c.outputs ?? []).map(readOutput);
+    }
+    if (c.attachments) cell.attachments = c.attachments;
+    return cell;
+  });
+  return { nbformat: 4, nbformat_minor: raw.nbformat_minor ?? 5, metadata: raw.metadata ?? {}, cells };
+}
+
+function readOutput(o: any): Output {
+  switch (o?.output_type) {
+    case "stream":
+      return { output_type: "stream", name: o.name, text: joinText(o.text) };
+    case "display_data":
+    case "execute_result": {
+      // JSON mime types hold objects; every other mime's text may be stored as a list of lines.
+      const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, !isJsonMime(k) && Array.isArray(v) ? v.join("") : v]));
+      return o.output_type === "display_data"
+        ? { output_type: "display_data", data, metadata: o.metadata ?? {} }
+        : { output_type: "execute_result", execution_count: o.execution_count ?? null, data, metadata: o.metadata ?? {} };
+    }
+    case "error":
+      return { output_type: "error", ename: o.ename, evalue: o.evalue, traceback: o.traceback ?? [] };
+    default:
+      throw new NotebookError(`unknown output_type ${JSON.stringify(o?.output_type)}`);
+  }
+}
+
+/** Jupyter stores text as a list of lines, each keeping its newline. */
+function splitLines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+function writeOutput(o: Output): object {
+  if (o.output_type === "stream") return { name: o.name, output_type: o.output_type, text: splitLines(o.text) };
+  if (o.output_type === "error") return o;
+  const data = Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, typeof v === "string" && !isJsonMime(k) ? splitLines(v) : v]));
+  return { ...o, data };
+}
+
+/** nbformat 4.5 as Jupyter writes it: sorted keys, one-space indent, cell ids, kernelspec wirebook. */
+export function serializeNotebook(nb: Notebook): string {
+  const doc = {
+    cells: nb.cells.map((c) => {
+      const base: Record<string, unknown> = { cell_type: c.cell_type, id: c.id, metadata: c.metadata, source: splitLines(c.source) };
+      if (c.cell_type === "code") {
+        base.execution_count = c.execution_count ?? null;
+        base.outputs = (c.outputs ?? []).map(writeOutput);
+      }
+      if (c.attachments) base.attachments = c.attachments;
+      return base;
+    }),
+    metadata: {
+      ...nb.metadata,
+      kernelspec: { display_name: DISPLAY_NAME, language: "typescript", name: KERNEL_NAME },
+      language_info: { codemirror_mode: { mode: "typescript", name: "javascript", typescript: true }, file_extension: ".ts", mimetype: "text/typescript", name: "typescript", version: require("@tslab/typescript-for-tslab/package.json").version },
+    },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  return JSON.stringify(sortKeys(doc), null, 1) + "\n";
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as any)[k])]));
+  return v;
+}
+
+export function writeNotebook(path: string, nb: Notebook): void {
+  writeFileSync(path, serializeNotebook(nb));
+}
+
+export const tagsOf = (cell: Cell): string[] => (Array.isArray(cell.metadata.tags) ? cell.metadata.tags : []);
