@@ -1,0 +1,105 @@
+// Executes a notebook headless: a fresh kernel per notebook, cwd = the notebook's folder.
+import { dirname, resolve } from "node:path";
+import { KernelClient, KernelDiedError } from "./client";
+import { RAISES_TAG, SKIP_TAG } from "./compare";
+import { readNotebook, tagsOf, type Cell, type Notebook, type Output } from "./nbformat";
+
+export interface RunOptions {
+  /** Per-cell timeout; the cell is interrupted when it passes. */
+  timeoutSeconds?: number;
+  /** Execute every cell twice in a row (re-run safety); the second run's outputs are kept. */
+  rerun?: boolean;
+  onCell?: (event: CellEvent) => void;
+}
+
+export interface CellEvent {
+  index: number; // 1-based among code cells
+  total: number;
+  cell: Cell;
+  phase: "start" | "done";
+  seconds?: number;
+}
+
+export interface CellFailure {
+  cellNumber: number; // 1-based among code cells
+  cellIndex: number; // index in nb.cells
+  source: string;
+  ename: string;
+  evalue: string;
+  traceback: string[];
+  timedOut: boolean;
+}
+
+export interface RunResult {
+  path: string;
+  notebook: Notebook;
+  codeCells: number;
+  executed: number;
+  skipped: number;
+  /** Ids of the cells that ran; the others still hold their stored outputs. */
+  executedIds: Set<string>;
+  failure: CellFailure | null;
+  seconds: number;
+}
+
+
+export async function runNotebook(path: string, options: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const nb = readNotebook(path);
+  const code = nb.cells.map((c, i) => ({ c, i })).filter(({ c }) => c.cell_type === "code");
+  const result: RunResult = { path, notebook: nb, codeCells: code.length, executed: 0, skipped: 0, executedIds: new Set(), failure: null, seconds: 0 };
+  const kernel = await KernelClient.start({ cwd: dirname(resolve(path)) });
+  try {
+    for (const [n, { c: cell, i }] of code.entries()) {
+      if (tagsOf(cell).includes(SKIP_TAG) || !cell.source.trim()) {
+        result.skipped++;
+        continue;
+      }
+      options.onCell?.({ index: n + 1, total: code.length, cell, phase: "start" });
+      const t0 = Date.now();
+      const failure = await runCell(kernel, cell, options);
+      result.executed++;
+      result.executedIds.add(cell.id);
+      options.onCell?.({ index: n + 1, total: code.length, cell, phase: "done", seconds: (Date.now() - t0) / 1000 });
+      if (failure) {
+        result.failure = { cellNumber: n + 1, cellIndex: i, source: cell.source, ...failure };
+        break;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof KernelDiedError)) throw e;
+    const at = result.executed;
+    result.failure = { cellNumber: at + 1, cellIndex: code[at]?.i ?? -1, source: code[at]?.c.source ?? "", ename: "KernelDied", evalue: e.message, traceback: [], timedOut: false };
+  } finally {
+    await kernel.shutdown();
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+type Failure = Omit<CellFailure, "cellNumber" | "cellIndex" | "source">;
+
+async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): Promise<Failure | null> {
+  const runs = options.rerun ? 2 : 1;
+  for (let r = 0; r < runs; r++) {
+    const ex = await kernel.execute(cell.source, { timeoutMs: (options.timeoutSeconds ?? 120) * 1000 });
+    cell.outputs = ex.outputs;
+    cell.execution_count = ex.reply.execution_count ?? null;
+    if (ex.timedOut) {
+      return { ename: "Timeout", evalue: `cell did not finish within ${options.timeoutSeconds ?? 120} s and was interrupted`, traceback: [], timedOut: true };
+    }
+    const expected = tagsOf(cell).includes(RAISES_TAG);
+    if (ex.reply.status === "error" && !expected) {
+      return { ename: ex.reply.ename, evalue: ex.reply.evalue, traceback: ex.reply.traceback ?? [], timedOut: false };
+    }
+    if (expected && ex.reply.status !== "error") {
+      return { ename: "MissingException", evalue: `cell is tagged ${RAISES_TAG} but raised nothing`, traceback: [], timedOut: false };
+    }
+  }
+  return null;
+}
+
+/** Outputs of every code cell, keyed by cell id, for comparison with the stored ones. */
+export function outputsById(nb: Notebook): Map<string, Output[]> {
+  return new Map(nb.cells.filter((c) => c.cell_type === "code").map((c) => [c.id, c.outputs ?? []]));
+}

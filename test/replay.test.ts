@@ -1,0 +1,52 @@
+// nbval-style replay: every notebook is executed by the kernel and each code cell's fresh outputs
+// are compared with the stored ones after sanitizing (fixtures/nbval-sanitize.cfg).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkCell } from "../kernel/compare";
+import { readNotebook } from "../kernel/nbformat";
+import { runNotebook, type RunResult } from "../kernel/runner";
+import { loadSanitizeConfig } from "../kernel/sanitize";
+
+const root = join(__dirname, "..");
+const rules = loadSanitizeConfig(join(root, "fixtures", "nbval-sanitize.cfg"));
+const only = process.env.NOTEBOOKS?.split(",");
+const files = readdirSync(join(root, "notebooks"))
+  .filter((f) => f.endsWith(".ipynb") && (!only || only.some((o) => f.startsWith(o))))
+  .sort();
+const tally = { withOutput: 0, compared: 0, shapeOnly: 0, skipped: 0 };
+
+describe.each(files)("%s", (file) => {
+  const path = join(root, "notebooks", file);
+  const stored = readNotebook(path);
+  const codeCells = stored.cells.map((cell, i) => ({ cell, i, n: 0 })).filter(({ cell }) => cell.cell_type === "code");
+  codeCells.forEach((c, k) => (c.n = k + 1));
+  let run: RunResult;
+
+  beforeAll(async () => {
+    run = await runNotebook(path, { timeoutSeconds: 180 });
+  });
+
+  it.each(codeCells)("cell $n", ({ cell, i }) => {
+    const fresh = run.executedIds.has(cell.id) ? run.notebook.cells[i].outputs : undefined;
+    const check = checkCell(cell, fresh, rules);
+    if ((cell.outputs ?? []).length) tally.withOutput++;
+    if (check.mode === "skip") {
+      tally.skipped++;
+      return;
+    }
+    if ((cell.outputs ?? []).length) tally[check.mode === "compare" ? "compared" : "shapeOnly"]++;
+    expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
+  });
+});
+
+afterAll(() => {
+  if (!tally.withOutput) return;
+  const share = tally.compared / tally.withOutput;
+  console.log(
+    `replay: compared the outputs of ${tally.compared} of ${tally.withOutput} code cells with output (${(share * 100).toFixed(0)}%); ` +
+      `${tally.shapeOnly} checked for shape only, ${tally.skipped} skipped`,
+  );
+  // The collection is the test suite: most outputs must really be compared.
+  if (!only) expect(share).toBeGreaterThanOrEqual(0.8);
+});
