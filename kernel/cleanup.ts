@@ -25,14 +25,31 @@ export async function releaseEverything(keep: Set<unknown>, deadlineMs = 2000): 
   disposers().clear();
   await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
   const handles: unknown[] = (process as any)._getActiveHandles();
+  const children: ChildProcess[] = [];
   for (const h of handles) {
     if (keep.has(h) || h === process.stdout || h === process.stderr || h === process.stdin) continue;
-    if (h instanceof ChildProcess) h.kill("SIGTERM");
-    else if (h instanceof Server) {
+    if (h instanceof ChildProcess) {
+      h.kill("SIGTERM");
+      children.push(h);
+    } else if (h instanceof Server) {
       h.close();
       (h as any).closeAllConnections?.();
     } else if (h instanceof Socket) h.destroy();
     else if (h instanceof DgramSocket) h.close();
     else if (h instanceof Worker) void h.terminate();
   }
+  await Promise.all(children.map((c) => reap(c)));
+}
+
+/** Waits until a child sent SIGTERM has exited (and so is reaped, not left a zombie for init to
+ *  collect), and SIGKILLs it if it ignores SIGTERM. */
+async function reap(child: ChildProcess, graceMs = 400): Promise<void> {
+  const gone = new Promise<true>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(true);
+    else child.once("exit", () => resolve(true));
+  });
+  const within = (ms: number) => Promise.race([gone, new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+  if (await within(graceMs)) return;
+  child.kill("SIGKILL");
+  await within(graceMs);
 }

@@ -60,6 +60,8 @@ export class KernelClient {
   private stderrTail: string[] = [];
   private exited: Promise<number | null>;
   private closed = false;
+  /** Why the kernel process is gone, once it is: later requests fail with it instead of waiting forever. */
+  private died: string | null = null;
 
   private constructor(
     readonly process: ChildProcess,
@@ -72,7 +74,8 @@ export class KernelClient {
     this.exited = new Promise((resolve) => {
       process.once("exit", (code, signal) => {
         live.delete(process);
-        this.failAll(new KernelDiedError(`kernel exited (${signal ?? `code ${code}`})${this.lastStderr()}`));
+        this.died = `kernel exited (${signal ?? `code ${code}`})${this.lastStderr()}`;
+        this.failAll(new KernelDiedError(this.died));
         resolve(code);
       });
     });
@@ -176,6 +179,7 @@ export class KernelClient {
 
   private request(send: (f: Buffer[]) => Promise<void>, req: Message): Promise<Message> {
     if (this.closed) return Promise.reject(new KernelDiedError("client is shut down"));
+    if (this.died) return Promise.reject(new KernelDiedError(this.died));
     return new Promise((resolve, reject) => {
       this.replies.set(req.header.msg_id, { resolve, reject });
       send(encode(req, this.signer)).catch(reject);

@@ -13,7 +13,7 @@ function parse(args: string[]): { target: InstallTarget; remove: boolean } {
     else if (a === "--prefix" && args[i + 1]) target = { kind: "prefix", dir: args[++i] };
     else if (a.startsWith("--prefix=")) target = { kind: "prefix", dir: a.slice("--prefix=".length) };
     else if (a === "--remove") remove = true;
-    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+    else throw new Error(`unknown argument ${a} (${USAGE})`); // one line, like every other error here
   }
   return { target, remove };
 }

@@ -222,9 +222,3 @@ wire.on("error", (e) => {
   log(`wire thread crashed: ${e.stack ?? e}`);
   process.exit(1);
 });
-
-// An orphaned kernel (its launcher died) shuts itself down, as ipykernel's parent poller does.
-const launcher = process.ppid;
-setInterval(() => {
-  if (process.ppid !== launcher) void shutdown().then(() => process.exit(0));
-}, 1000).unref();

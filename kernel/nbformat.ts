@@ -50,7 +50,8 @@ export function readNotebook(path: string): Notebook {
     const cell: Cell = { id: typeof c.id === "string" ? c.id : newId(), cell_type: c.cell_type, source: joinText(c.source), metadata: c.metadata ?? {} };
     if (c.cell_type === "code") {
       cell.execution_count = c.execution_count ?? null;
-      cell.outputs = (c.outputs ?? []).map(readOutput);
+      if (c.outputs !== undefined && !Array.isArray(c.outputs)) throw new NotebookError(`${path}: cell ${i + 1}: "outputs" must be a list`);
+      cell.outputs = (c.outputs ?? []).map((o: any) => readOutput(o, `${path}: cell ${i + 1}`));
     }
     if (c.attachments) cell.attachments = c.attachments;
     return cell;
@@ -58,7 +59,7 @@ export function readNotebook(path: string): Notebook {
   return { nbformat: 4, nbformat_minor: raw.nbformat_minor ?? 5, metadata: raw.metadata ?? {}, cells };
 }
 
-function readOutput(o: any): Output {
+function readOutput(o: any, where: string): Output {
   switch (o?.output_type) {
     case "stream":
       return { output_type: "stream", name: o.name, text: joinText(o.text) };
@@ -73,7 +74,7 @@ function readOutput(o: any): Output {
     case "error":
       return { output_type: "error", ename: o.ename, evalue: o.evalue, traceback: o.traceback ?? [] };
     default:
-      throw new NotebookError(`unknown output_type ${JSON.stringify(o?.output_type)}`);
+      throw new NotebookError(`${where}: unknown output_type ${JSON.stringify(o?.output_type)}`);
   }
 }
 
@@ -82,10 +83,13 @@ function splitLines(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
+/** Like nbformat's _split_mimebundle: text mimes are split into lines, base64 data (image/png) is not. */
+const splitsLines = (mime: string) => mime.startsWith("text/") || mime === "application/javascript" || mime === "image/svg+xml";
+
 function writeOutput(o: Output): object {
   if (o.output_type === "stream") return { name: o.name, output_type: o.output_type, text: splitLines(o.text) };
   if (o.output_type === "error") return o;
-  const data = Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, typeof v === "string" && !isJsonMime(k) ? splitLines(v) : v]));
+  const data = Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, typeof v === "string" && splitsLines(k) ? splitLines(v) : v]));
   return { ...o, data };
 }
 

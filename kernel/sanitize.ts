@@ -12,7 +12,7 @@ export class SanitizeConfigError extends Error {
   code = "ERR_SANITIZE_CONFIG";
 }
 
-/** Python `re` syntax to JavaScript: named groups, backreferences, \A and \Z. */
+/** Python `re` syntax to JavaScript: named groups, backreferences, \A, \Z and `$` (which also matches before a final newline). */
 function pythonRegex(src: string, where: string): RegExp {
   let flags = "g";
   const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
@@ -23,11 +23,35 @@ function pythonRegex(src: string, where: string): RegExp {
     }
     src = src.slice(inline[0].length);
   }
-  const js = src
-    .replace(/\(\?P<(\w+)>/g, "(?<$1>")
-    .replace(/\(\?P=(\w+)\)/g, "\\k<$1>")
-    .replace(/\\A/g, "^")
-    .replace(/\\Z/g, "$(?![\\s\\S])");
+  // One pass that knows escapes and character classes, so "\\A" or "[$]" are left alone.
+  let js = "";
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    const rest = src.slice(i);
+    if (c === "\\") {
+      const next = src[i + 1] ?? "";
+      js += inClass ? c + next : next === "A" ? "(?<![\\s\\S])" : next === "Z" ? "(?![\\s\\S])" : c + next;
+      i++;
+    } else if (inClass) {
+      if (c === "]") inClass = false;
+      js += c;
+    } else if (c === "[") {
+      inClass = true;
+      const lead = /^\[\^?\]?/.exec(rest)![0]; // Python reads a "]" right after "[" or "[^" literally
+      js += lead.endsWith("]") ? lead.slice(0, -1) + "\\]" : lead;
+      i += lead.length - 1;
+    } else if (rest.startsWith("(?P<")) {
+      js += "(?<";
+      i += 3;
+    } else if (/^\(\?P=\w+\)/.test(rest)) {
+      const [whole, name] = /^\(\?P=(\w+)\)/.exec(rest)!;
+      js += `\\k<${name}>`;
+      i += whole.length - 1;
+    } else if (c === "$" && !flags.includes("m")) {
+      js += "(?=\\n?(?![\\s\\S]))"; // Python's $ also matches before a final newline
+    } else js += c;
+  }
   try {
     return new RegExp(js, flags);
   } catch (e) {
@@ -37,14 +61,15 @@ function pythonRegex(src: string, where: string): RegExp {
 
 /** Python replacement syntax (\1, \g<1>, \g<name>) to JavaScript's ($1, $<name>). */
 function pythonReplacement(src: string): string {
-  return src
-    .replace(/\$/g, "$$$$")
-    .replace(/\\g<(\d+)>/g, "$$$1")
-    .replace(/\\g<(\w+)>/g, "$$<$1>")
-    .replace(/\\(\d+)/g, "$$$1")
-    .replace(/\\n/g, "\n")
-    .replace(/\\t/g, "\t")
-    .replace(/\\\\/g, "\\");
+  const escapes: Record<string, string> = { n: "\n", t: "\t", r: "\r", f: "\f", v: "\v", a: "\x07", b: "\b", "\\": "\\" };
+  // One pass, so an escaped backslash followed by a digit ("\\1") is not read as a group.
+  return src.replace(/\$|\\(?:g<(\w+)>|(\d\d?)|([\s\S]))/g, (m, named?: string, num?: string, ch?: string) => {
+    if (m === "$") return "$$";
+    const group = named ?? num;
+    if (group === undefined) return escapes[ch!] ?? m;
+    if (!/^\d+$/.test(group)) return `$<${group}>`;
+    return Number(group) === 0 ? "$&" : `$${group.padStart(2, "0")}`; // two digits: "\g<1>0" is group 1, then "0"
+  });
 }
 
 /** Parses the INI dialect Python's configparser reads: comments, continuation lines, `:` or `=`. */
@@ -68,7 +93,7 @@ export function parseSanitizeConfig(text: string, file = "sanitize.cfg"): Saniti
       current.values[key] += "\n" + raw.trim();
       return;
     }
-    const kv = /^([^:=]+?)\s*[:=]\s?(.*)$/.exec(raw);
+    const kv = /^([^:=]+?)\s*[:=]\s*(.*)$/.exec(raw); // configparser strips values
     if (!kv || !current) throw new SanitizeConfigError(`${where}: expected "key: value" inside a [section]`);
     key = kv[1].trim().toLowerCase();
     current.values[key] = kv[2].trimEnd();

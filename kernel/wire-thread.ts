@@ -57,19 +57,10 @@ async function handleControl(msg: Message) {
       await reply("interrupt_reply", { status: "ok" });
       break;
     case "shutdown_request": {
-      const restart = Boolean(msg.content.restart);
-      // Give the main thread time to close what cells opened; a stuck main thread gets killed.
-      const done = new Promise<boolean>((resolve) => {
-        cleanedUp = () => resolve(true);
-        setTimeout(() => resolve(false), 3000).unref();
-      });
-      toMain({ kind: "shutdown" });
-      const clean = await done;
-      await reply("shutdown_reply", { status: "ok", restart });
+      const clean = await mainCleanedUp();
+      await reply("shutdown_reply", { status: "ok", restart: Boolean(msg.content.restart) });
       await publishStatus(msg, "idle");
-      await closeAll();
-      if (clean) toMain({ kind: "exit" });
-      else process.kill(process.pid, "SIGKILL");
+      await endProcess(clean);
       return;
     }
     default:
@@ -78,8 +69,21 @@ async function handleControl(msg: Message) {
   await publishStatus(msg, "idle");
 }
 
-async function closeAll() {
+/** Asks the main thread to close what cells opened; false if it is stuck and did not answer. */
+function mainCleanedUp(): Promise<boolean> {
+  process.kill(process.pid, "SIGINT"); // a busy cell must stop before main can clean up
+  const done = new Promise<boolean>((resolve) => {
+    cleanedUp = () => resolve(true);
+    setTimeout(() => resolve(false), 3000).unref();
+  });
+  toMain({ kind: "shutdown" });
+  return done;
+}
+
+async function endProcess(clean: boolean) {
   for (const s of [shell, control, stdin, iopub, heartbeat]) s.close();
+  if (clean) toMain({ kind: "exit" });
+  else process.kill(process.pid, "SIGKILL");
 }
 
 port.on("message", (m: ToWire) => {
@@ -111,6 +115,17 @@ async function main() {
   })().catch((e) => log(`control loop ended: ${e.message}`));
   for await (const msg of messages(shell)) toMain({ kind: "shell", msg });
 }
+
+// An orphaned kernel (its launcher died, e.g. a killed runner) shuts itself down, as ipykernel's
+// parent poller does. This thread polls because it stays free while a cell keeps main busy.
+const launcher = process.ppid;
+const orphanPoll = setInterval(() => {
+  if (process.ppid === launcher) return;
+  clearInterval(orphanPoll);
+  log("launcher exited; shutting down");
+  void mainCleanedUp().then(endProcess);
+}, 1000);
+orphanPoll.unref();
 
 main().catch((e) => {
   if (e?.code !== "EAGAIN" && !/closed/i.test(String(e?.message))) log(`wire thread failed: ${e.stack ?? e}`);
