@@ -49,7 +49,11 @@ export function createExecutor(cwd: string) {
     const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__tslab__.exports, __tslab__.require)`;
     executedJs.set(label, js);
     try {
-      const ret = vm.runInThisContext(js, { filename: `wirebook-cell-${label}.js`, breakOnSigint: true });
+      // breakOnSigint breaks a synchronous loop, but Node's SIGINT watchdog swallows a signal that
+      // arrives as the script returns. An async cell returns as soon as it first awaits, so there
+      // it would often eat the interrupt meant for the pending await: such a cell runs without it,
+      // and every SIGINT reaches our listener (main.ts), which rejects the pending await.
+      const ret = vm.runInThisContext(js, { filename: `wirebook-cell-${label}.js`, breakOnSigint: !converted.hasToplevelAwait });
       if (converted.hasToplevelAwait) {
         const interrupted = new Promise<never>((_, reject) => (interruptCurrent = reject));
         (ret as Promise<unknown>).catch(() => {}); // after an interrupt, a late rejection is not news
@@ -68,7 +72,7 @@ export function createExecutor(cwd: string) {
     return { ok: true, value, hasValue: value !== undefined };
   }
 
-  /** Stops a pending top-level await; a synchronous loop is stopped by SIGINT (breakOnSigint). */
+  /** Stops a pending top-level await; a synchronous cell's loop is stopped by SIGINT (breakOnSigint). */
   function interrupt(): boolean {
     if (!interruptCurrent) return false;
     interruptCurrent(new Interrupted());

@@ -184,12 +184,17 @@ function handleRequest(req: Message) {
 }
 
 function selectHistory(c: Record<string, any>) {
-  if (c.hist_access_type === "range") return history.filter(([, n]) => n >= (c.start ?? 0) && (c.stop == null || n < c.stop));
+  // With `output`, the spec's entries are (session, line, (input, output)); outputs are not kept.
+  const shape = (entries: typeof history) => (c.output ? entries.map(([s, n, src]) => [s, n, [src, null]]) : entries);
+  if (c.hist_access_type === "range") return shape(history.filter(([, n]) => n >= (c.start ?? 0) && (c.stop == null || n < c.stop)));
   if (c.hist_access_type === "search") {
     const glob = new RegExp("^" + String(c.pattern ?? "*").replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$", "s");
-    return history.filter(([, , src]) => glob.test(src)).slice(-(c.n ?? history.length));
+    let found = history.filter(([, , src]) => glob.test(src));
+    // `unique`: each source once, at its latest run.
+    if (c.unique) found = found.filter(([, , src], i) => !found.slice(i + 1).some(([, , later]) => later === src));
+    return shape(found.slice(-(c.n ?? found.length)));
   }
-  return history.slice(-(c.n ?? 10));
+  return shape(history.slice(-(c.n ?? 10)));
 }
 
 let shuttingDown: Promise<void> | null = null;
