@@ -326,7 +326,7 @@ export class KernelClient {
   /** Watches the heartbeat; three missed beats in a row count as a dead kernel. */
   private watchHeartbeat() {
     let missed = 0;
-    const timer = setInterval(async () => {
+    const timer: NodeJS.Timeout = setInterval(async () => {
       if (!this.alive) return clearInterval(timer);
       missed = (await this.heartbeat(2000)) ? 0 : missed + 1;
       if (missed >= 3) {

@@ -77,7 +77,8 @@ async function main() {
   const queue = [...args.files];
   const results: RunResult[] = [];
   const worker = async () => {
-    for (let file = queue.shift(); file; file = queue.shift()) {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const file = next;
       console.log(`▶ ${name(file)}`);
       const r = await runNotebook(file, {
         timeoutSeconds: args.timeout,
