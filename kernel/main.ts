@@ -6,7 +6,7 @@ import { releaseEverything } from "./cleanup";
 import { createExecutor, describeError, type CellError } from "./executor";
 import { kernelInfo } from "./kernel-info";
 import { bundleOf, DISPLAY_SINK, normalizeBundle, plainText, type DisplaySink } from "./mime";
-import { child, type Message } from "./protocol";
+import { child, jsonParts, type Message } from "./protocol";
 import type { ToMain, ToWire } from "./threads";
 
 function parseArgs(argv: string[]): string {
@@ -23,7 +23,7 @@ const realStderr = process.stderr.write.bind(process.stderr);
 const log = (line: string) => realStderr(`[wirebook] ${line}\n`);
 
 function send(channel: "shell" | "iopub", msg: ReturnType<typeof child<object>>) {
-  post({ kind: "send", channel, msg: { ...msg, identities: msg.identities.map((b) => new Uint8Array(b)) } });
+  post({ kind: "send", channel, msg: { identities: msg.identities, parts: jsonParts(msg) } });
 }
 const publish = (parent: Message, type: string, content: object) => send("iopub", child(parent, type, content, [Buffer.from(type)]));
 const reply = (req: Message, type: string, content: object) => send("shell", child(req, type, content));

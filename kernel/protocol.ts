@@ -56,8 +56,18 @@ export function newHeader(msg_type: string, session: string, username = "wireboo
 
 /** Frames a message for a zmq socket: identities, delimiter, signature, four JSON parts, buffers. */
 export function encode(msg: Omit<Message, "buffers"> & { buffers?: Buffer[] }, signer: Signer): Buffer[] {
-  const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((p) => Buffer.from(JSON.stringify(p)));
-  return [...msg.identities, DELIMITER, Buffer.from(signer.sign(parts)), ...parts, ...(msg.buffers ?? [])];
+  return frame(msg.identities, jsonParts(msg), signer, msg.buffers);
+}
+
+/** The four JSON parts of a message (header, parent header, metadata, content). */
+export function jsonParts(msg: Pick<Message, "header" | "parent_header" | "metadata" | "content">): string[] {
+  return [msg.header, msg.parent_header, msg.metadata, msg.content].map((p) => JSON.stringify(p));
+}
+
+/** Frames already-serialized parts: identities, delimiter, signature, parts, buffers. */
+export function frame(identities: Uint8Array[], parts: string[], signer: Signer, buffers: Buffer[] = []): Buffer[] {
+  const bytes = parts.map((p) => Buffer.from(p));
+  return [...identities.map((i) => Buffer.from(i)), DELIMITER, Buffer.from(signer.sign(bytes)), ...bytes, ...buffers];
 }
 
 /** Parses frames from a zmq socket; throws ProtocolError on bad framing or a bad signature. */

@@ -1,7 +1,12 @@
 // Messages between the main (executing) thread and the wire thread.
 import type { Message } from "./protocol";
 
-export type OutgoingMessage = Omit<Message, "buffers" | "identities"> & { identities: Uint8Array[] };
+/** A message the main thread has serialized; the wire thread only signs and sends it (posting
+ *  strings between threads is much cheaper than cloning message objects). */
+export interface OutgoingMessage {
+  identities: Uint8Array[];
+  parts: string[];
+}
 
 export type ToWire =
   | { kind: "send"; channel: "shell" | "iopub"; msg: OutgoingMessage }

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import { endpoint, readConnectionFile } from "./connection";
 import { kernelInfo } from "./kernel-info";
-import { child, decode, encode, Message, ProtocolError, serialSender, Signer } from "./protocol";
+import { child, decode, encode, frame, Message, ProtocolError, serialSender, Signer } from "./protocol";
 import type { ToMain, ToWire } from "./threads";
 
 const port = parentPort!;
@@ -88,7 +88,7 @@ async function endProcess(clean: boolean) {
 
 port.on("message", (m: ToWire) => {
   if (m.kind === "send") {
-    const frames = encode({ ...m.msg, identities: m.msg.identities.map((b) => Buffer.from(b)) }, signer);
+    const frames = frame(m.msg.identities, m.msg.parts, signer);
     sendOn[m.channel](frames).catch((e) => log(`send failed: ${e.message}`));
   } else if (m.kind === "cleaned-up") {
     cleanedUp?.();
