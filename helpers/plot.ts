@@ -1,0 +1,142 @@
+// Charts as vega-lite v5 specs, displayed as one bundle: the spec as a JSON object (JupyterLab,
+// VS Code render it), an SVG rendered from the same spec in Node with vega (classic Notebook,
+// GitHub, plain HTML), and a one-line text summary. No browser, no native canvas.
+import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/mime";
+
+// vega and vega-lite are loaded on first use: they are large and most cells never plot.
+const vega = () => require("vega") as typeof import("vega");
+const vegaLite = () => require("vega-lite") as typeof import("vega-lite");
+
+export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+export type Spec = Record<string, any>;
+
+export class Chart {
+  constructor(
+    readonly spec: Spec,
+    readonly svg: string,
+    readonly summary: string,
+  ) {}
+
+  [JUPYTER_DISPLAY](): MimeBundle {
+    return { [VEGA_LITE_MIME]: this.spec, "image/svg+xml": this.svg, "text/plain": this.summary };
+  }
+}
+
+export class PlotError extends Error {
+  code = "ERR_PLOT_SPEC";
+}
+
+/** Compiles a vega-lite spec and renders it to SVG; an invalid spec is one PlotError. */
+export async function renderSvg(spec: Spec): Promise<string> {
+  let compiled;
+  try {
+    compiled = vegaLite().compile(spec as any).spec;
+  } catch (e) {
+    throw new PlotError(`vega-lite cannot compile this chart (mark ${JSON.stringify(spec.mark ?? spec.layer?.map((l: Spec) => l.mark))}): ${(e as Error).message}`);
+  }
+  const view = new (vega().View)(vega().parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** A chart from any vega-lite spec, with the text summary given. */
+export async function chart(spec: Spec, summary: string): Promise<Chart> {
+  const full = { $schema: SCHEMA, width: 480, height: 240, ...spec };
+  return new Chart(full, await renderSvg(full), summary);
+}
+
+export interface Axis {
+  title: string;
+  /** Fixed scale domain: keeps axes identical from run to run when the data is measured. */
+  domain?: [number, number];
+  log?: boolean;
+}
+
+const scaleOf = (a: Axis) => ({ ...(a.domain ? { domain: a.domain } : {}), ...(a.log ? { type: "log" } : { zero: false }) });
+
+export interface TraceOptions {
+  title: string;
+  x: Axis;
+  y: Axis;
+  /** One array of [x, y] points per series name. */
+  series: Record<string, Array<[number, number]>>;
+  /** Draw steps (a value holds until the next sample), e.g. a congestion window. */
+  step?: boolean;
+  /** Vertical rules at events (loss, phase change), labelled. */
+  events?: Array<{ x: number; label: string }>;
+}
+
+/** Line or step traces over time, several series, with optional event markers. */
+export function traces(o: TraceOptions): Promise<Chart> {
+  const values = Object.entries(o.series).flatMap(([series, pts]) => pts.map(([x, y]) => ({ series, x, y })));
+  const layers: Spec[] = [
+    {
+      mark: { type: "line", interpolate: o.step ? "step-after" : "linear" },
+      encoding: {
+        x: { field: "x", type: "quantitative", title: o.x.title, scale: scaleOf(o.x) },
+        y: { field: "y", type: "quantitative", title: o.y.title, scale: scaleOf(o.y) },
+        color: { field: "series", type: "nominal", title: null },
+      },
+    },
+  ];
+  if (o.events?.length) {
+    layers.push(
+      { data: { values: o.events }, mark: { type: "rule", strokeDash: [4, 3], color: "gray" }, encoding: { x: { field: "x", type: "quantitative" } } },
+      { data: { values: o.events }, mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dy: -2, y: 4, color: "gray" }, encoding: { x: { field: "x", type: "quantitative" }, text: { field: "label" } } },
+    );
+  }
+  const names = Object.keys(o.series);
+  const summary = `${o.title}: ${names.length} series (${names.join(", ")}), ${values.length} points` + (o.events?.length ? `, ${o.events.length} events` : "");
+  return chart({ title: o.title, data: { values }, layer: layers }, summary);
+}
+
+export interface HistogramOptions {
+  title: string;
+  x: Axis;
+  values: number[];
+  bins?: number;
+}
+
+/** A histogram of samples (latencies, sizes). */
+export function histogram(o: HistogramOptions): Promise<Chart> {
+  const spec = {
+    title: o.title,
+    data: { values: o.values.map((v) => ({ v })) },
+    mark: "bar",
+    encoding: {
+      x: { field: "v", type: "quantitative", bin: { maxbins: o.bins ?? 30, ...(o.x.domain ? { extent: o.x.domain } : {}) }, title: o.x.title },
+      y: { aggregate: "count", type: "quantitative", title: "count" },
+    },
+  };
+  return chart(spec, `${o.title}: histogram of ${o.values.length} samples`);
+}
+
+export interface BarOptions {
+  title: string;
+  /** One row per bar segment: the bar's category, an optional stack segment, its value. */
+  rows: Array<{ category: string; segment?: string; value: number }>;
+  x: { title: string };
+  y: Axis;
+}
+
+/** Bars per category, stacked by segment when segments are given (e.g. requests per backend). */
+export function bars(o: BarOptions): Promise<Chart> {
+  const stacked = o.rows.some((r) => r.segment !== undefined);
+  const spec = {
+    title: o.title,
+    data: { values: o.rows },
+    mark: "bar",
+    encoding: {
+      x: { field: "category", type: "nominal", title: o.x.title, sort: null },
+      y: { field: "value", type: "quantitative", title: o.y.title, scale: scaleOf({ ...o.y, log: false }) },
+      ...(stacked ? { color: { field: "segment", type: "nominal", title: null } } : {}),
+    },
+  };
+  const categories = [...new Set(o.rows.map((r) => r.category))];
+  return chart(spec, `${o.title}: ${categories.length} bars${stacked ? " (stacked)" : ""}`);
+}

@@ -1,0 +1,83 @@
+// helpers/plot.ts: every spec compiles with vega-lite, the SVG is well-formed and carries the
+// expected marks and axis titles, and a deterministic spec renders to the same bytes every time.
+import { XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { bars, chart, Chart, histogram, traces, VEGA_LITE_MIME } from "../helpers/plot";
+import { JUPYTER_DISPLAY } from "../kernel/mime";
+
+const wellFormed = (svg: string) => expect(XMLValidator.validate(svg)).toBe(true);
+const count = (svg: string, needle: string) => svg.split(needle).length - 1;
+
+describe("traces", () => {
+  const options = {
+    title: "cwnd over time",
+    x: { title: "time (RTTs)" },
+    y: { title: "cwnd (segments)" },
+    series: { reno: [[0, 1], [1, 2], [2, 4], [3, 8]] as Array<[number, number]>, cubic: [[0, 1], [1, 3], [2, 6]] as Array<[number, number]> },
+    step: true,
+    events: [{ x: 2, label: "loss" }],
+  };
+
+  it("draws one line per series, event rules and both axis titles", async () => {
+    const c = await traces(options);
+    wellFormed(c.svg);
+    expect(count(c.svg, 'class="mark-line role-mark')).toBe(2); // one line mark group per series
+    expect(count(c.svg, 'class="mark-rule role-mark')).toBe(1);
+    expect(c.svg).toContain("time (RTTs)");
+    expect(c.svg).toContain("cwnd (segments)");
+    expect(c.svg).toContain(">loss<");
+    expect(c.spec.layer[0].mark.interpolate).toBe("step-after");
+    expect(c.summary).toBe("cwnd over time: 2 series (reno, cubic), 7 points, 1 events");
+  });
+
+  it("renders the same bytes every time for the same data", async () => {
+    expect((await traces(options)).svg).toBe((await traces(options)).svg);
+  });
+
+  it("a fixed domain keeps the axes identical when the data changes", async () => {
+    const axisOf = (svg: string) => svg.slice(svg.indexOf('class="mark-group role-axis'), svg.indexOf('class="mark-line'));
+    const a = await traces({ ...options, y: { title: "ms", domain: [0, 50] }, series: { x: [[0, 1], [1, 7]] } });
+    const b = await traces({ ...options, y: { title: "ms", domain: [0, 50] }, series: { x: [[0, 3], [1, 9]] } });
+    expect(axisOf(a.svg)).toBe(axisOf(b.svg));
+    expect(a.svg).not.toBe(b.svg);
+  });
+});
+
+describe("histogram and bars", () => {
+  it("a histogram has bars and a count axis", async () => {
+    const c = await histogram({ title: "RTT", x: { title: "RTT (ms)" }, values: [1, 1, 2, 3, 3, 3, 10], bins: 10 });
+    wellFormed(c.svg);
+    expect(c.svg).toContain('aria-roledescription="bar"');
+    expect(c.svg).toContain("RTT (ms)");
+    expect(c.svg).toContain(">count<");
+  });
+
+  it("stacked bars have one rect per segment and a legend", async () => {
+    const rows = [
+      { category: "backend-1", segment: "ok", value: 5 },
+      { category: "backend-1", segment: "error", value: 1 },
+      { category: "backend-2", segment: "ok", value: 4 },
+    ];
+    const c = await bars({ title: "requests per backend", rows, x: { title: "backend" }, y: { title: "requests" } });
+    wellFormed(c.svg);
+    expect(count(c.svg, 'aria-roledescription="bar"')).toBe(3);
+    expect(c.svg).toContain('role-legend');
+    expect(c.summary).toBe("requests per backend: 2 bars (stacked)");
+  });
+});
+
+describe("display bundle", () => {
+  it("holds the vega-lite spec as an object, the SVG and a text summary", async () => {
+    const c = await chart({ mark: "point", data: { values: [{ a: 1, b: 2 }] }, encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } } }, "one point");
+    const bundle = c[JUPYTER_DISPLAY]();
+    expect(typeof bundle[VEGA_LITE_MIME]).toBe("object");
+    expect((bundle[VEGA_LITE_MIME] as any).$schema).toMatch(/vega-lite\/v5/);
+    expect(String(bundle["image/svg+xml"]).startsWith("<svg")).toBe(true);
+    expect(bundle["text/plain"]).toBe("one point");
+    expect(c).toBeInstanceOf(Chart);
+  });
+
+  it("an invalid spec is one clear error", async () => {
+    await expect(chart({ mark: "no-such-mark" }, "x")).rejects.toThrow(/vega-lite cannot compile this chart \(mark "no-such-mark"\)/);
+  });
+});
