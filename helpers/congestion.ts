@@ -103,11 +103,11 @@ export function reno(options: { initialCwnd?: number; ssthresh?: number } = {}):
     state: () => phase,
     onRound(f) {
       if (f.timeout) {
-        ssthresh = Math.max(cwnd / 2, 2);
+        ssthresh = Math.max(Math.floor(cwnd / 2), 2); // whole segments, as Linux: max(cwnd >> 1, 2)
         cwnd = 1; // retransmission timeout: back to one segment, slow start again
         phase = "slow start";
       } else if (f.lost > 0) {
-        ssthresh = Math.max(cwnd / 2, 2); // 3 duplicate ACKs: halve, skip slow start
+        ssthresh = Math.max(Math.floor(cwnd / 2), 2); // 3 duplicate ACKs: halve, skip slow start
         cwnd = ssthresh;
         phase = "congestion avoidance";
       } else if (cwnd < ssthresh) {
