@@ -50,6 +50,16 @@ export async function chart(spec: Spec, summary: string): Promise<Chart> {
   return new Chart(full, await renderSvg(full), summary);
 }
 
+/** Measured charts keep their rows in a dataset named "measured" and need fixed axis domains:
+ *  then a run with other numbers changes only the data marks and that dataset, which the
+ *  replay's sanitizer rules (fixtures/nbval-sanitize.cfg) cover, and everything else is compared. */
+function dataOf(values: object[], measured: boolean | undefined, axes: Axis[]): Spec {
+  if (!measured) return { data: { values } };
+  const loose = axes.find((a) => !a.domain);
+  if (loose) throw new PlotError(`a measured chart needs a fixed domain on its "${loose.title}" axis, so that replay can compare it`);
+  return { datasets: { measured: values }, data: { name: "measured" } };
+}
+
 export interface Axis {
   title: string;
   /** Fixed scale domain: keeps axes identical from run to run when the data is measured. */
@@ -69,10 +79,12 @@ export interface TraceOptions {
   step?: boolean;
   /** Vertical rules at events (loss, phase change), labelled. */
   events?: Array<{ x: number; label: string }>;
+  /** The data comes from a measurement and changes from run to run. */
+  measured?: boolean;
 }
 
 /** Line or step traces over time, several series, with optional event markers. */
-export function traces(o: TraceOptions): Promise<Chart> {
+export async function traces(o: TraceOptions): Promise<Chart> {
   const values = Object.entries(o.series).flatMap(([series, pts]) => pts.map(([x, y]) => ({ series, x, y })));
   const layers: Spec[] = [
     {
@@ -92,28 +104,39 @@ export function traces(o: TraceOptions): Promise<Chart> {
   }
   const names = Object.keys(o.series);
   const summary = `${o.title}: ${names.length} series (${names.join(", ")}), ${values.length} points` + (o.events?.length ? `, ${o.events.length} events` : "");
-  return chart({ title: o.title, data: { values }, layer: layers }, summary);
+  return chart({ title: o.title, ...dataOf(values, o.measured, [o.x, o.y]), layer: layers }, summary);
 }
 
 export interface HistogramOptions {
   title: string;
-  x: Axis;
+  /** The x axis; its domain is the histogram's range, split into `bins` equal bins. */
+  x: Axis & { domain: [number, number] };
   values: number[];
   bins?: number;
+  measured?: boolean;
 }
 
-/** A histogram of samples (latencies, sizes). */
-export function histogram(o: HistogramOptions): Promise<Chart> {
+/** A histogram of samples (latencies, sizes) over a fixed range: every bin is drawn, even an
+ *  empty one, so the chart has the same marks whatever the samples. Samples outside the range
+ *  are counted in the first or last bin. */
+export async function histogram(o: HistogramOptions): Promise<Chart> {
+  const bins = o.bins ?? 30;
+  const [lo, hi] = o.x.domain;
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of o.values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+  const values = counts.map((count, i) => ({ start: lo + i * width, end: lo + (i + 1) * width, count }));
   const spec = {
     title: o.title,
-    data: { values: o.values.map((v) => ({ v })) },
+    ...dataOf(values, o.measured, [o.x]),
     mark: "bar",
     encoding: {
-      x: { field: "v", type: "quantitative", bin: { maxbins: o.bins ?? 30, ...(o.x.domain ? { extent: o.x.domain } : {}) }, title: o.x.title },
-      y: { aggregate: "count", type: "quantitative", title: "count" },
+      x: { field: "start", type: "quantitative", title: o.x.title, scale: { domain: o.x.domain } },
+      x2: { field: "end" },
+      y: { field: "count", type: "quantitative", title: "count" },
     },
   };
-  return chart(spec, `${o.title}: histogram of ${o.values.length} samples`);
+  return chart(spec, `${o.title}: histogram of ${o.values.length} samples in ${bins} bins`);
 }
 
 export interface BarOptions {
@@ -122,14 +145,15 @@ export interface BarOptions {
   rows: Array<{ category: string; segment?: string; value: number }>;
   x: { title: string };
   y: Axis;
+  measured?: boolean;
 }
 
 /** Bars per category, stacked by segment when segments are given (e.g. requests per backend). */
-export function bars(o: BarOptions): Promise<Chart> {
+export async function bars(o: BarOptions): Promise<Chart> {
   const stacked = o.rows.some((r) => r.segment !== undefined);
   const spec = {
     title: o.title,
-    data: { values: o.rows },
+    ...dataOf(o.rows, o.measured, [o.y]),
     mark: "bar",
     encoding: {
       x: { field: "category", type: "nominal", title: o.x.title, sort: null },

@@ -45,9 +45,9 @@ describe("traces", () => {
 
 describe("histogram and bars", () => {
   it("a histogram has bars and a count axis", async () => {
-    const c = await histogram({ title: "RTT", x: { title: "RTT (ms)" }, values: [1, 1, 2, 3, 3, 3, 10], bins: 10 });
+    const c = await histogram({ title: "RTT", x: { title: "RTT (ms)", domain: [0, 10] }, values: [1, 1, 2, 3, 3, 3, 10], bins: 10 });
     wellFormed(c.svg);
-    expect(c.svg).toContain('aria-roledescription="bar"');
+    expect(count(c.svg, 'aria-roledescription="bar"')).toBe(10); // every bin, empty ones too
     expect(c.svg).toContain("RTT (ms)");
     expect(c.svg).toContain(">count<");
   });
@@ -63,6 +63,31 @@ describe("histogram and bars", () => {
     expect(count(c.svg, 'aria-roledescription="bar"')).toBe(3);
     expect(c.svg).toContain('role-legend');
     expect(c.summary).toBe("requests per backend: 2 bars (stacked)");
+  });
+});
+
+describe("measured charts", () => {
+  const measured = (ys: number[]) =>
+    traces({ title: "latency", measured: true, x: { title: "request", domain: [0, 3] }, y: { title: "ms", domain: [0, 50] }, series: { a: ys.map((y, i) => [i, y] as [number, number]) } });
+
+  it("keep their rows in the 'measured' dataset and need fixed domains", async () => {
+    const c = await measured([1, 2, 3]);
+    expect(c.spec.datasets.measured).toHaveLength(3);
+    expect(c.spec.data).toEqual({ name: "measured" });
+    await expect(traces({ title: "t", measured: true, x: { title: "x" }, y: { title: "y", domain: [0, 1] }, series: {} })).rejects.toThrow(/fixed domain on its "x" axis/);
+  });
+
+  it("differ between runs only where fixtures/nbval-sanitize.cfg sanitizes", async () => {
+    const { loadSanitizeConfig, sanitize } = await import("../kernel/sanitize");
+    const { comparable } = await import("../kernel/compare");
+    const rules = loadSanitizeConfig(require("node:path").join(__dirname, "..", "fixtures", "nbval-sanitize.cfg"));
+    const out = async (ys: number[]) => ({ output_type: "display_data" as const, data: (await measured(ys))[JUPYTER_DISPLAY](), metadata: {} });
+    const [a, b] = await Promise.all([out([1, 2, 3]), out([7, 30, 12])]);
+    expect(a.data["image/svg+xml"]).not.toBe(b.data["image/svg+xml"]);
+    expect(comparable([a], rules)).toEqual(comparable([b], rules));
+    // A change of structure (one more point) is still a difference.
+    expect(comparable([a], rules)).not.toEqual(comparable([await out([1, 2, 3, 4])], rules));
+    expect(sanitize("no chart here", rules)).toBe("no chart here");
   });
 });
 
