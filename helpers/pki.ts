@@ -131,11 +131,12 @@ export function createServerCert(issuer: Issued, name = "localhost", options: Le
   });
 }
 
-/** A TLS client certificate (EKU clientAuth), the identity in mutual TLS. */
-export function createClientCert(issuer: Issued, name: string, options: Validity = {}): Issued {
+/** A TLS client certificate (EKU clientAuth), the identity in mutual TLS. `keyLabel` picks
+ *  another key than the name's own (an impostor's certificate for the same name). */
+export function createClientCert(issuer: Issued, name: string, options: Validity & { keyLabel?: string } = {}): Issued {
   return issue({
     name,
-    keyLabel: `client:${name}`,
+    keyLabel: options.keyLabel ?? `client:${name}`,
     issuer,
     validity: options,
     extensions: [
