@@ -2,8 +2,11 @@
 // machine state, and writes bench/results.json (one row per benchmark).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { KernelClient } from "../kernel/client";
+import { echoProcess, roundTrips } from "../helpers/latency";
 import { nowMs, percentile } from "../helpers/measure";
+import { freePort, iperf3Throughput, loopbackThroughput } from "../helpers/throughput";
 
 interface Row {
   name: string;
@@ -14,6 +17,8 @@ interface Row {
   /** value / reference_value; for times, below 1 means faster than the reference. */
   ratio: number;
   better: "lower" | "higher";
+  /** How the reference was run, where that matters for the comparison. */
+  note?: string;
   samples: number;
 }
 
@@ -67,16 +72,80 @@ function row(name: string, unit: string, ours: number[], reference: string, thei
   return { name, value: round(value), unit, reference, reference_value: round(ref), ratio: round(value / ref), better: "lower", samples: ours.length };
 }
 
+/** iperf3 and sockperf are the references; install them from Debian when missing (root only). */
+function ensureTools() {
+  const missing = ["iperf3", "sockperf"].filter((t) => spawnSync(t, ["--version"]).error);
+  if (!missing.length) return;
+  if (process.getuid?.() !== 0) throw new Error(`bench needs ${missing.join(" and ")}: apt-get install ${missing.join(" ")}`);
+  execFileSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
+
+/** Alternating runs of our loopback throughput and iperf3's, in bits per second. */
+async function throughputs(rounds: number, seconds: number) {
+  const ours: number[] = [];
+  const iperf: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    ours.push((await loopbackThroughput({ seconds })).bitsPerSecond);
+    iperf.push(await iperf3Throughput(seconds));
+  }
+  return { ours, iperf };
+}
+
+/** sockperf ping-pong on 127.0.0.1: median round trip in microseconds (it reports half of it). */
+async function sockperfRoundTrip(seconds: number): Promise<number> {
+  const port = await freePort();
+  const server = spawn("sockperf", ["server", "--tcp", "-i", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = spawnSync("sockperf", ["ping-pong", "--tcp", "-i", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-m", "14"], { encoding: "utf8" });
+      const p50 = /percentile 50\.000 =\s+([\d.]+)/.exec(r.stdout + r.stderr);
+      if (p50) return 2 * Number(p50[1]);
+    }
+    throw new Error("sockperf ping-pong gave no result");
+  } finally {
+    server.kill();
+  }
+}
+
+/** Alternating runs: our 1-byte round trips (median, µs) and sockperf's. */
+async function roundTripMedians(rounds: number) {
+  const ours: number[] = [];
+  const sockperf: number[] = [];
+  const echo = await echoProcess();
+  try {
+    for (let i = 0; i < rounds; i++) {
+      ours.push(percentile(await roundTrips(echo.port, { count: 5000, size: 1 }), 50) * 1000);
+      sockperf.push(await sockperfRoundTrip(2));
+    }
+  } finally {
+    await echo.close();
+  }
+  return { ours, sockperf };
+}
+
 async function main() {
+  ensureTools();
   const rows: Row[] = [];
   const startup = await startupTimes(5);
   rows.push(row("kernel start-up to first typed cell (median)", "ms", startup.wirebook, "raw tslab 1.0.22 kernel", startup.tslab));
   const cells = await cellLatencies(40);
   rows.push(row("typed cell round trip (median)", "ms", cells.wirebook, "raw tslab 1.0.22 kernel", cells.tslab));
   rows.push(row("typed cell round trip (p95)", "ms", cells.wirebook, "raw tslab 1.0.22 kernel", cells.tslab, (xs) => percentile(xs, 95)));
+  const tp = await throughputs(3, 3);
+  rows.push({
+    ...row("loopback TCP throughput, one stream (median)", "Gbit/s", tp.ours.map((b) => b / 1e9), "iperf3 -c 127.0.0.1 (defaults)", tp.iperf.map((b) => b / 1e9)),
+    better: "higher",
+    note: "ours: 1 MiB writes, receiver in a child process reading into a 4 MiB buffer; iperf3: its default 128 KiB writes",
+  });
+  const rt = await roundTripMedians(3);
+  rows.push({
+    ...row("TCP request/response round trip, 1 byte (median of run medians)", "µs", rt.ours, "sockperf ping-pong --tcp (14-byte messages, its minimum)", rt.sockperf),
+    note: "sockperf reports half the round trip; the reference value is twice its median",
+  });
   const out = join(root, "bench", "results.json");
   writeFileSync(out, JSON.stringify(rows, null, 2) + "\n");
-  console.table(rows.map(({ name, value, unit, reference_value, ratio }) => ({ name, value, unit, tslab: reference_value, ratio })));
+  console.table(rows.map(({ name, value, unit, reference_value, ratio, better }) => ({ name, value, unit, reference: reference_value, ratio, better })));
   console.log(`wrote ${out}`);
 }
 

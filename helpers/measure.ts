@@ -43,6 +43,8 @@ export function summarize(samples: number[]): Summary {
 
 /** A duration as the notebooks print it; fixtures/nbval-sanitize.cfg matches this exact form. */
 export const ms = (x: number) => `${x.toFixed(2)} ms`;
+/** A data rate in Gbit/s, in the form the sanitizer matches. */
+export const gbps = (bitsPerSecond: number) => `${(bitsPerSecond / 1e9).toFixed(2)} Gbit/s`;
 /** A memory size in MiB, in the form the sanitizer matches. */
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 

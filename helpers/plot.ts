@@ -103,7 +103,9 @@ export async function traces(o: TraceOptions): Promise<Chart> {
     );
   }
   const names = Object.keys(o.series);
-  const summary = `${o.title}: ${names.length} series (${names.join(", ")}), ${values.length} points` + (o.events?.length ? `, ${o.events.length} events` : "");
+  // A measurement may yield a different number of samples each run; its summary does not count them.
+  const points = o.measured ? "measured data" : `${values.length} points`;
+  const summary = `${o.title}: ${names.length} series (${names.join(", ")}), ${points}` + (o.events?.length ? `, ${o.events.length} events` : "");
   return chart({ title: o.title, ...dataOf(values, o.measured, [o.x, o.y]), layer: layers }, summary);
 }
 
@@ -125,7 +127,8 @@ export async function histogram(o: HistogramOptions): Promise<Chart> {
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
   for (const v of o.values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
-  const values = counts.map((count, i) => ({ start: lo + i * width, end: lo + (i + 1) * width, count }));
+  // Each bin's share of the samples, on a fixed 0-100 % axis: the axes never depend on the data.
+  const values = counts.map((count, i) => ({ start: lo + i * width, end: lo + (i + 1) * width, share: (100 * count) / Math.max(1, o.values.length) }));
   const spec = {
     title: o.title,
     ...dataOf(values, o.measured, [o.x]),
@@ -133,7 +136,8 @@ export async function histogram(o: HistogramOptions): Promise<Chart> {
     encoding: {
       x: { field: "start", type: "quantitative", title: o.x.title, scale: { domain: o.x.domain } },
       x2: { field: "end" },
-      y: { field: "count", type: "quantitative", title: "count" },
+      y: { field: "share", type: "quantitative", title: "share of samples (%)", scale: { domain: [0, 100] } },
+      y2: { datum: 0 }, // bars rise from zero (x is a range, so vega-lite needs the baseline spelled out)
     },
   };
   return chart(spec, `${o.title}: histogram of ${o.values.length} samples in ${bins} bins`);

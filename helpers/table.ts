@@ -5,8 +5,9 @@ type Row = Record<string, string | number | boolean>;
 
 /** Measurements as helpers/measure prints them. Their columns get a fixed minimum width, so a
  *  run with a longer number does not change the table's layout (the replay compares it). */
-const MEASUREMENT = /^\d+\.\d+ (ms|MiB)$/;
-const MEASURED_WIDTH = 10; // "9999.99 ms"
+const MEASUREMENT = /^\d+\.\d+ (ms|MiB|Gbit\/s)$/;
+const MEASURED_WIDTH: Record<string, number> = { ms: 10, MiB: 10, "Gbit/s": 13 }; // "9999.99 ms", "999.99 Gbit/s"
+const measuredWidth = (cell: string) => MEASURED_WIDTH[MEASUREMENT.exec(cell)?.[1] ?? ""] ?? 0;
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -23,8 +24,7 @@ export class Table {
   toString(): string {
     const cols = this.columns;
     const cells = this.rows.map((r) => cols.map((c) => String(r[c] ?? "")));
-    const measured = cols.map((_, i) => cells.some((r) => MEASUREMENT.test(r[i])));
-    const width = cols.map((c, i) => Math.max(c.length, measured[i] ? MEASURED_WIDTH : 0, ...cells.map((r) => r[i].length)));
+    const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => Math.max(r[i].length, measuredWidth(r[i])))));
     const numeric = cols.map((_, i) => cells.every((r) => /^-?[\d.,]+( \S+)?$/.test(r[i]) || r[i] === ""));
     const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i]))).join("  ").trimEnd();
     const out = [line(cols), width.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];

@@ -6,6 +6,12 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { serve } from "./resources";
 
+/** Bits per second in each interval of a timeline, using each interval's real length (the last
+ *  one is usually shorter). */
+export function intervalRates(timeline: ThroughputResult["timeline"]): Array<{ t: number; bitsPerSecond: number }> {
+  return timeline.map((p, i) => ({ t: p.t, bitsPerSecond: (p.bytes * 8) / Math.max(1e-9, p.t - (i ? timeline[i - 1].t : 0)) }));
+}
+
 export interface ThroughputResult {
   bytes: number;
   seconds: number;
@@ -22,7 +28,12 @@ const [port, intervalMs] = process.argv.slice(1).map(Number);
 const buffer = Buffer.allocUnsafe(4 << 20);
 let total = 0, inInterval = 0, t0 = 0;
 const timeline = [];
-const tick = () => { timeline.push({ t: Number(process.hrtime.bigint() - t0) / 1e9, bytes: inInterval }); inInterval = 0; };
+const tick = () => {
+  const point = { t: Number(process.hrtime.bigint() - t0) / 1e9, bytes: inInterval };
+  timeline.push(point);
+  inInterval = 0;
+  process.stdout.write(JSON.stringify({ interval: point }) + "\\n");
+};
 let timer;
 const socket = net.connect({ port, host: "127.0.0.1", onread: { buffer, callback(n) {
   if (!t0) { t0 = process.hrtime.bigint(); timer = setInterval(tick, intervalMs); }
@@ -32,13 +43,15 @@ socket.on("end", () => {
   clearInterval(timer);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (inInterval) tick();
-  process.stdout.write(JSON.stringify({ bytes: total, seconds, timeline }) + "\\n");
+  process.stdout.write(JSON.stringify({ done: { bytes: total, seconds, timeline } }) + "\\n");
   socket.end();
 });
 `;
 
 /** Sends for `seconds` to a receiver in a child process and reports what it received. */
-export async function loopbackThroughput(options: { seconds?: number; intervalMs?: number; chunkBytes?: number } = {}): Promise<ThroughputResult> {
+export async function loopbackThroughput(
+  options: { seconds?: number; intervalMs?: number; chunkBytes?: number; onInterval?: (point: { t: number; bytes: number }) => void } = {},
+): Promise<ThroughputResult> {
   const seconds = options.seconds ?? 3;
   const chunk = Buffer.alloc(options.chunkBytes ?? 1 << 20, 0x5a);
   let sending: Promise<void> | undefined;
@@ -55,12 +68,21 @@ export async function loopbackThroughput(options: { seconds?: number; intervalMs
   const served = await serve(server);
   try {
     const sink = spawn(process.execPath, ["-e", SINK, String(served.port), String(options.intervalMs ?? 250)], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    sink.stdout.on("data", (d) => (out += d));
+    let pending = "";
+    let result: Omit<ThroughputResult, "bitsPerSecond"> | undefined;
+    sink.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop()!;
+      for (const line of lines.filter(Boolean)) {
+        const msg = JSON.parse(line);
+        if (msg.interval) options.onInterval?.(msg.interval);
+        else result = msg.done;
+      }
+    });
     const [code] = await once(sink, "exit");
     await sending;
-    if (code !== 0) throw new Error(`the receiving process exited with code ${code}`);
-    const r = JSON.parse(out) as Omit<ThroughputResult, "bitsPerSecond">;
+    if (code !== 0 || !result) throw new Error(`the receiving process exited with code ${code} and no report`);
+    const r = result;
     return { ...r, bitsPerSecond: (r.bytes * 8) / r.seconds };
   } finally {
     await served.close();
@@ -68,7 +90,7 @@ export async function loopbackThroughput(options: { seconds?: number; intervalMs
 }
 
 /** A port that was free a moment ago (for tools like iperf3 that cannot bind port 0). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const { port } = probe.address() as net.AddressInfo;
@@ -79,29 +101,28 @@ async function freePort(): Promise<number> {
 export const iperf3Available = (): Promise<boolean> =>
   new Promise((resolve) => execFile("iperf3", ["--version"], (e) => resolve(!e)));
 
-/** iperf3 client and one-off server on 127.0.0.1: bits per second received. */
+/** iperf3 client and server on 127.0.0.1: bits per second received. */
 export async function iperf3Throughput(seconds = 3): Promise<number> {
   const port = await freePort();
-  const server = spawn("iperf3", ["-s", "-1", "-B", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  try {
-    for (let i = 0; i < 50; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const c = net.connect(port, "127.0.0.1", () => (c.destroy(), resolve(true)));
-        c.on("error", () => resolve(false));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    // The probe above used up the one-off server's first accept? No: iperf3 only counts a test
-    // that sends its cookie; a bare connection is dropped and the server keeps listening.
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile("iperf3", ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"], { timeout: (seconds + 20) * 1000 }, (e, stdout) =>
-        e && !stdout ? reject(e) : resolve(stdout),
-      ),
+  const server = spawn("iperf3", ["-s", "-B", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const client = () =>
+    new Promise<any>((resolve) =>
+      execFile("iperf3", ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"], { timeout: (seconds + 20) * 1000 }, (_e, stdout) => {
+        try {
+          resolve(JSON.parse(stdout));
+        } catch {
+          resolve({ error: `no report (${stdout.slice(0, 80)})` });
+        }
+      }),
     );
-    const report = JSON.parse(out);
-    if (report.error) throw new Error(`iperf3: ${report.error}`);
-    return report.end.sum_received.bits_per_second;
+  try {
+    // The server takes a moment to listen; a refused first attempt is retried.
+    for (let attempt = 0; ; attempt++) {
+      const report = await client();
+      if (!report.error) return report.end.sum_received.bits_per_second;
+      if (attempt >= 20 || !/connect/i.test(report.error)) throw new Error(`iperf3: ${report.error}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     server.kill();
   }

@@ -44,12 +44,12 @@ describe("traces", () => {
 });
 
 describe("histogram and bars", () => {
-  it("a histogram has bars and a count axis", async () => {
+  it("a histogram has a bar per bin and a fixed share axis", async () => {
     const c = await histogram({ title: "RTT", x: { title: "RTT (ms)", domain: [0, 10] }, values: [1, 1, 2, 3, 3, 3, 10], bins: 10 });
     wellFormed(c.svg);
     expect(count(c.svg, 'aria-roledescription="bar"')).toBe(10); // every bin, empty ones too
     expect(c.svg).toContain("RTT (ms)");
-    expect(c.svg).toContain(">count<");
+    expect(c.svg).toContain(">share of samples (%)<");
   });
 
   it("stacked bars have one rect per segment and a legend", async () => {
