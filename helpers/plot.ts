@@ -168,3 +168,29 @@ export async function bars(o: BarOptions): Promise<Chart> {
   const categories = [...new Set(o.rows.map((r) => r.category))];
   return chart(spec, `${o.title}: ${categories.length} bars${stacked ? " (stacked)" : ""}`);
 }
+
+export interface TimelineOptions {
+  title: string;
+  x: Axis;
+  /** One bar per row: its lane (y), start and end (x), and an optional colour group. */
+  rows: Array<{ lane: string; start: number; end: number; group?: string }>;
+  measured?: boolean;
+}
+
+/** Intervals on lanes (requests over time, stream deliveries): a Gantt-style chart. */
+export async function timeline(o: TimelineOptions): Promise<Chart> {
+  const grouped = o.rows.some((r) => r.group !== undefined);
+  const spec = {
+    title: o.title,
+    ...dataOf(o.rows, o.measured, [o.x]),
+    mark: "bar",
+    encoding: {
+      y: { field: "lane", type: "nominal", title: null, sort: null },
+      x: { field: "start", type: "quantitative", title: o.x.title, scale: scaleOf(o.x) },
+      x2: { field: "end" },
+      ...(grouped ? { color: { field: "group", type: "nominal", title: null } } : {}),
+    },
+  };
+  const lanes = new Set(o.rows.map((r) => r.lane)).size;
+  return chart(spec, `${o.title}: ${o.rows.length} intervals on ${lanes} lanes`);
+}
