@@ -2,7 +2,7 @@
 // expected marks and axis titles, and a deterministic spec renders to the same bytes every time.
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { bars, chart, Chart, histogram, traces, VEGA_LITE_MIME } from "../helpers/plot";
+import { bars, chart, Chart, histogram, timeline, traces, VEGA_LITE_MIME } from "../helpers/plot";
 import { JUPYTER_DISPLAY } from "../kernel/mime";
 
 const wellFormed = (svg: string) => expect(XMLValidator.validate(svg)).toBe(true);
@@ -63,6 +63,22 @@ describe("histogram and bars", () => {
     expect(count(c.svg, 'aria-roledescription="bar"')).toBe(3);
     expect(c.svg).toContain('role-legend');
     expect(c.summary).toBe("requests per backend: 2 bars (stacked)");
+  });
+});
+
+describe("timeline", () => {
+  it("draws one bar per interval, lanes in the given order, and the axis title", async () => {
+    const rows = [
+      { lane: "request 0", start: 0, end: 330 },
+      { lane: "request 1", start: 0, end: 120 },
+      { lane: "request 2", start: 120, end: 180 },
+    ];
+    const c = await timeline({ title: "requests", x: { title: "ms", domain: [0, 400] }, rows });
+    wellFormed(c.svg);
+    expect(count(c.svg, 'aria-roledescription="bar"')).toBe(3);
+    expect(c.svg.indexOf(">request 0<")).toBeLessThan(c.svg.indexOf(">request 2<"));
+    expect(c.svg).toContain(">ms<");
+    expect(c.summary).toBe("requests: 3 intervals on 3 lanes");
   });
 });
 
