@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 15 * 60_000,
     pool: "forks",
-    // Notebook replays start kernels; two at a time suits a 2-core machine.
-    maxWorkers: 2,
+    // One test file at a time: notebooks measure throughput, packet rates and latencies, and a
+    // measurement running in parallel would load the machine under another notebook's timings.
+    fileParallelism: false,
   },
 });
