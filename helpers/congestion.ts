@@ -7,6 +7,8 @@
 // wire, the rest waits in the queue (adding queue/rate to the RTT, by Little's law), and what does
 // not fit in the buffer is dropped.
 
+import { rng } from "./random";
+
 export interface Link {
   rate: number; // packets per second
   rtt: number; // base (propagation) round trip, seconds
@@ -44,18 +46,6 @@ export interface Round extends Feedback {
   cwnd: number; // after the round's reaction
   queue: number;
   queueDelay: number; // seconds
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same losses on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface SimOptions {

@@ -16,7 +16,7 @@
 //   stream; the others carry on.
 // Simplifications: retransmissions do not delay new packets (no congestion control), and both
 // transports share one loss pattern so that only the ordering rule differs.
-import { rng } from "./congestion";
+import { rng } from "./random";
 
 export interface HolOptions {
   streams: number;
