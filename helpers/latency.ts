@@ -18,7 +18,7 @@ export async function echoProcess(): Promise<{ port: number; close: () => Promis
   const child = spawn(process.execPath, ["-e", ECHO], { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = await once(child.stdout, "data");
   const close = onShutdown(async () => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) return; // already gone (a kill sets signalCode)
     child.kill();
     await once(child, "exit");
   });
