@@ -32,6 +32,7 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { nowMs } from "./measure";
 import { onShutdown, serve, type Served } from "./resources";
+import { rng } from "./random";
 
 export interface LinkOptions {
   /** One-way delay added to every chunk, in milliseconds. */
@@ -112,20 +113,8 @@ function resolve(common: LinkOptions, own: LinkOptions | undefined, where: strin
   return { delayMs, loss, rtoMs, bitsPerSecond, burstBytes, queueBytes };
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Each direction of each connection draws its own sequence, the same on every run. */
-const generator = (seed: number, direction: Loss["direction"]) => seeded(seed * 2 + (direction === "up" ? 0 : 1));
+const generator = (seed: number, direction: Loss["direction"]) => rng(seed * 2 + (direction === "up" ? 0 : 1));
 
 const emptyStats = (): LinkStats => ({ chunks: 0, bytes: 0, lost: 0, queueDrops: 0 });
 
