@@ -4,6 +4,7 @@
 import type { Cell, Output } from "./nbformat";
 import { isJsonMime } from "./mime";
 import { sanitize, type SanitizeRule } from "./sanitize";
+import { isSkipOutput } from "./skip";
 
 export const IGNORE_OUTPUT_TAG = "nbval-ignore-output";
 export const CHECK_OUTPUT_TAG = "nbval-check-output";
@@ -73,11 +74,14 @@ export type CellCheck =
   | { mode: "skip"; reason: string }
   | { mode: "shape" | "compare"; expected: unknown; actual: unknown };
 
-/** What replay checks for one code cell, given the tags stored on it. */
-export function checkCell(cell: Cell, fresh: Output[] | undefined, rules: SanitizeRule[]): CellCheck {
+/** What replay checks for one code cell, given the tags stored on it. `allowSkips` accepts a
+ *  documented skip (kernel/skip.ts) in place of the stored output: only where the machine really
+ *  lacks what the cell needs. */
+export function checkCell(cell: Cell, fresh: Output[] | undefined, rules: SanitizeRule[], options: { allowSkips?: boolean } = {}): CellCheck {
   const tags = cell.metadata.tags ?? [];
   if (tags.includes(SKIP_TAG)) return { mode: "skip", reason: SKIP_TAG };
   if (fresh === undefined) return { mode: "compare", expected: "the cell to run", actual: "not executed (an earlier cell failed)" };
+  if (options.allowSkips && isSkipOutput(fresh)) return { mode: "skip", reason: "documented skip" };
   const stored = cell.outputs ?? [];
   if (tags.includes(IGNORE_OUTPUT_TAG)) {
     const unexpectedError = !tags.includes(RAISES_TAG) && fresh.some((o) => o.output_type === "error");

@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
 import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
+import { isCellSkipped, skipLine } from "./skip";
 
 export interface CellError {
   ename: string;
@@ -60,7 +61,9 @@ export function createExecutor(cwd: string) {
         await Promise.race([ret, interrupted]);
       }
     } catch (e) {
-      return { ok: false, ...describeError(e) };
+      if (!isCellSkipped(e)) return { ok: false, ...describeError(e) };
+      process.stdout.write(skipLine(e));
+      return { ok: true, value: undefined, hasValue: false };
     } finally {
       interruptCurrent = null;
     }

@@ -1,0 +1,39 @@
+// Functions the lab tests run inside a host through its agent.
+import * as dgram from "node:dgram";
+import { networkInterfaces } from "node:os";
+
+/** Interface names and IPv4 addresses as the host sees them. */
+export function addresses(): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(networkInterfaces()).map(([name, list]) => [name, (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address)]));
+}
+
+/** A UDP echo server: a service the agent keeps alive until close(). */
+export async function udpEcho(address: string) {
+  const socket = dgram.createSocket("udp4");
+  let echoed = 0;
+  socket.on("message", (msg, from) => {
+    echoed++;
+    socket.send(msg, from.port, from.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+  return {
+    port: socket.address().port,
+    echoed: () => echoed,
+    close: () => new Promise<number>((resolve) => socket.close(() => resolve(echoed))),
+  };
+}
+
+/** Sends `count` datagrams and counts the echoes that come back within `waitMs`. */
+export async function udpRoundTrips(address: string, port: number, count: number, waitMs = 1000): Promise<number> {
+  const socket = dgram.createSocket("udp4");
+  let back = 0;
+  socket.on("message", () => back++);
+  for (let i = 0; i < count; i++) socket.send(Buffer.from(`probe ${i}`), port, address);
+  await new Promise((r) => setTimeout(r, waitMs));
+  socket.close();
+  return back;
+}
+
+export function fail(message: string): never {
+  throw Object.assign(new Error(message), { code: "ERR_PROBE" });
+}
