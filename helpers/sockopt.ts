@@ -1,5 +1,6 @@
 // getsockopt/setsockopt on real sockets. Node exposes a few options as methods (setNoDelay,
 // setKeepAlive) but cannot read any back, so we call libc through koffi, a maintained FFI.
+import type { Socket as DgramSocket } from "node:dgram";
 import type { Server, Socket } from "node:net";
 import koffi from "koffi";
 
@@ -44,6 +45,29 @@ export function getsockopt(s: Socket | Server, level: number, name: number): num
   const r = load().get(fdOf(s), level, name, value, [4]);
   if (r !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(${level}, ${name}) failed, errno ${load().errno()}`);
   return value[0];
+}
+
+/** SO_BINDTODEVICE from <asm-generic/socket.h>: its value is an interface name, not an int. */
+export const SO_BINDTODEVICE = 25;
+let setBytes: ((...a: unknown[]) => number) | undefined;
+
+/** Ties a bound UDP socket to one interface (SO_BINDTODEVICE, needs CAP_NET_RAW): it then receives
+ *  only what arrives there and its sends, limited broadcast included, leave only there, whatever
+ *  the routing table says. A dgram socket has a descriptor only after bind, so call it from the
+ *  bind callback. */
+export function bindToDevice(socket: DgramSocket, iface: string): void {
+  if (!/^[^\s/]{1,15}$/.test(iface)) throw new SockoptError("ERR_INVALID_ARG_VALUE", `not an interface name: ${JSON.stringify(iface)}`);
+  // Node keeps a dgram socket's handle under a private symbol; the public-looking `_handle` getter
+  // works too but prints a deprecation warning (DEP0112) into the notebook's output.
+  const state = Object.getOwnPropertySymbols(socket).find((k) => k.description === "state symbol");
+  const fd = (state ? (socket as any)[state]?.handle?.fd : undefined) ?? (socket as any)._handle?.fd;
+  if (typeof fd !== "number" || fd < 0) throw new SockoptError("ERR_NO_FD", "the UDP socket has no file descriptor yet (bind it first)");
+  load();
+  setBytes ??= koffi.load("libc.so.6").func("int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t length)");
+  const name = Buffer.from(iface + "\0");
+  if (setBytes(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) {
+    throw new SockoptError("ERR_SETSOCKOPT", `SO_BINDTODEVICE ${iface} failed, errno ${load().errno()} (no such interface, or not root)`);
+  }
 }
 
 export function setsockopt(s: Socket | Server, level: number, name: number, value: number): void {
