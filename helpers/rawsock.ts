@@ -1,0 +1,434 @@
+// Raw IPv4 sockets and AF_PACKET captures through libc (koffi): Node's net and dgram only know
+// TCP and UDP, so the socket, its options and sendto are plain libc calls, and receiving is a
+// blocking read(2) on libuv's threadpool (fs.read) with SO_RCVTIMEO bounding each read, so the
+// event loop never blocks and close never waits long. Needs CAP_NET_RAW; meant for network
+// namespaces the caller made (this module never creates one). Linux only.
+import { read } from "node:fs";
+import { constants } from "node:os";
+import koffi from "koffi";
+
+// Linux values from <sys/socket.h>, <netinet/in.h>, <linux/if_ether.h>, <linux/if_packet.h>,
+// <asm-generic/socket.h>, <asm-generic/sockios.h>.
+const AF_INET = 2;
+const AF_PACKET = 17;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000; // a child process must not inherit a raw socket
+const SOL_SOCKET = 1;
+const SOL_IP = 0;
+const SOL_PACKET = 263;
+const IP_HDRINCL = 3;
+const SO_RCVTIMEO = 20;
+const SO_ATTACH_FILTER = 26;
+const PACKET_IGNORE_OUTGOING = 23;
+const ETH_P_ALL = 0x0003;
+const SIOCGSTAMP = 0x8906;
+/** How long one read(2) may block: the longest close waits, and the recv timeout's granularity. */
+const READ_SLICE_MS = 100;
+
+export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, RAW: 255 } as const;
+
+export class RawSocketError extends Error {
+  constructor(
+    /** The errno name ("EPERM", "ENODEV", ...) or ERR_PLATFORM / ERR_SOCKET_CLOSED. */
+    readonly code: string,
+    readonly syscall: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RawSocketError";
+  }
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** The error for a failed libc call, read from errno right after it. */
+function sysError(syscall: string, detail = ""): RawSocketError {
+  const errno = koffi.errno();
+  const code = ERRNO_NAMES.get(errno) ?? `ERRNO${errno}`;
+  const hint =
+    code === "EPERM" || code === "EACCES"
+      ? ": raw and packet sockets need CAP_NET_RAW (run as root, or inside a network namespace you own, e.g. unshare --net --map-root-user)"
+      : code === "ENODEV"
+        ? ": no such network interface in this namespace"
+        : "";
+  return new RawSocketError(code, syscall, `${syscall}${detail ? ` ${detail}` : ""} failed: ${code}${hint}`);
+}
+
+// ---- libc through koffi -------------------------------------------------------------------------
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockoptInt(fd: number, level: number, name: number, value: number[], len: number): number;
+  setsockoptTimeval(fd: number, level: number, name: number, value: { tv_sec: number; tv_usec: number }, len: number): number;
+  setsockoptFprog(fd: number, level: number, name: number, value: { len: number; filter: BpfInsn[] }, len: number): number;
+  bindLl(fd: number, addr: object, len: number): number;
+  sendtoIn(fd: number, buf: Buffer, len: number, flags: number, addr: object, addrlen: number): number;
+  close(fd: number): number;
+  ifNameToIndex(name: string): number;
+  ioctlStamp(fd: number, request: number, out: { tv_sec?: number; tv_usec?: number }): number;
+  sizes: { timeval: number; sockaddrIn: number; sockaddrLl: number; fprog: number };
+}
+
+let libc: Libc | undefined;
+function load(): Libc {
+  if (process.platform !== "linux") throw new RawSocketError("ERR_PLATFORM", "socket", "raw and packet sockets through libc need Linux");
+  if (libc) return libc;
+  const lib = koffi.load("libc.so.6");
+  // Anonymous structs: a named koffi type can be declared only once per process.
+  const timeval = koffi.struct({ tv_sec: "long", tv_usec: "long" });
+  const sockaddrIn = koffi.struct({ sin_family: "uint16_t", sin_port: "uint16_be_t", sin_addr: "uint32_be_t", sin_zero: koffi.array("uint8_t", 8) });
+  const sockaddrLl = koffi.struct({
+    sll_family: "uint16_t",
+    sll_protocol: "uint16_be_t", // network byte order, like sin_port
+    sll_ifindex: "int",
+    sll_hatype: "uint16_t",
+    sll_pkttype: "uint8_t",
+    sll_halen: "uint8_t",
+    sll_addr: koffi.array("uint8_t", 8),
+  });
+  const sockFilter = koffi.struct({ code: "uint16_t", jt: "uint8_t", jf: "uint8_t", k: "uint32_t" });
+  const sockFprog = koffi.struct({ len: "uint16_t", filter: koffi.pointer(sockFilter) });
+  const setsockopt = (valueType: unknown) => lib.func("setsockopt", "int", ["int", "int", "int", koffi.pointer(valueType as any), "uint32_t"]);
+  const ioctl = lib.func("int ioctl(int fd, unsigned long request, ...)");
+  libc = {
+    socket: lib.func("int socket(int domain, int type, int protocol)"),
+    setsockoptInt: setsockopt("int"),
+    setsockoptTimeval: setsockopt(timeval),
+    setsockoptFprog: setsockopt(sockFprog),
+    bindLl: lib.func("bind", "int", ["int", koffi.pointer(sockaddrLl), "uint32_t"]),
+    sendtoIn: lib.func("sendto", "intptr_t", ["int", "void *", "size_t", "int", koffi.pointer(sockaddrIn), "uint32_t"]),
+    close: lib.func("int close(int fd)"),
+    ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
+    ioctlStamp: (fd, request, out) => ioctl(fd, request, koffi.out(koffi.pointer(timeval)), out),
+    sizes: { timeval: koffi.sizeof(timeval), sockaddrIn: koffi.sizeof(sockaddrIn), sockaddrLl: koffi.sizeof(sockaddrLl), fprog: koffi.sizeof(sockFprog) },
+  };
+  return libc;
+}
+
+function setInt(fd: number, level: number, name: number, value: number, what: string) {
+  if (load().setsockoptInt(fd, level, name, [value], 4) !== 0) throw sysError("setsockopt", what);
+}
+
+/** Opens a socket, runs `setup` on it, and closes it again if setup throws (no fd leaks). */
+function openFd(domain: number, type: number, protocol: number, what: string, setup: (fd: number) => void): number {
+  const c = load();
+  const fd = c.socket(domain, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) throw sysError("socket", what);
+  try {
+    // Bounds each blocking read, so the threadpool thread comes back and close can proceed.
+    if (c.setsockoptTimeval(fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: 0, tv_usec: READ_SLICE_MS * 1000 }, c.sizes.timeval) !== 0) throw sysError("setsockopt", "SO_RCVTIMEO");
+    setup(fd);
+  } catch (e) {
+    c.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+// ---- reading without blocking the event loop ----------------------------------------------------
+
+interface Reader {
+  /** The next datagram or frame, or null when `timeoutMs` passes first or the socket closes. */
+  next(timeoutMs: number): Promise<Buffer | null>;
+  /** Closes the fd once no read is in flight (at most one READ_SLICE_MS later). Idempotent. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+function reader(fd: number, bufferSize: number): Reader {
+  const buf = Buffer.alloc(bufferSize);
+  let closing = false;
+  let fdClosed: Promise<void> | undefined;
+  // One read(2) at a time; a read that outlives a caller's timeout is kept, and its datagram
+  // goes to the next caller rather than being lost.
+  let pending: Promise<Buffer | null | Error> | undefined;
+  const readOnce = () =>
+    new Promise<Buffer | null | Error>((resolve) => {
+      read(fd, buf, 0, buf.length, null, (err, n) => {
+        if (!err) return resolve(Buffer.from(buf.subarray(0, n)));
+        // EAGAIN: SO_RCVTIMEO ran out with nothing to read; EINTR: a signal. Both mean "again".
+        const code = (err as NodeJS.ErrnoException).code;
+        resolve(code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? null : new RawSocketError(code ?? "EIO", "read", `read from raw socket failed: ${err.message}`));
+      });
+    });
+  // Serializes callers: next() waits for an earlier next() to finish.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function take(timeoutMs: number): Promise<Buffer | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (!closing) {
+      pending ??= readOnce();
+      const left = deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, left))));
+      const got = await Promise.race([pending, timedOut]);
+      clearTimeout(timer);
+      if (got === "timeout") return null;
+      pending = undefined;
+      if (got instanceof Error) throw got;
+      if (got && !closing) return got;
+      if (Date.now() >= deadline) return null;
+    }
+    return null;
+  }
+
+  return {
+    get closed() {
+      return closing;
+    },
+    next(timeoutMs) {
+      if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`);
+      const result = queue.then(() => take(timeoutMs));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    close() {
+      if (fdClosed) return fdClosed;
+      closing = true;
+      // Closing an fd while a threadpool read(2) still uses it could let a new socket reuse
+      // the number under that read: close only after the read has returned.
+      fdClosed = (pending ?? Promise.resolve()).then(() => {
+        load().close(fd);
+      });
+      return fdClosed;
+    },
+  };
+}
+
+// ---- raw IPv4 sockets ---------------------------------------------------------------------------
+
+export interface RawOptions {
+  /** IPPROTO_ICMP (1), IPPROTO_UDP (17), ..., or IPPROTO_RAW (255: send only, header included). */
+  protocol: number;
+  /** Set IP_HDRINCL: `send` takes a whole IPv4 packet, header built by the caller. */
+  hdrincl?: boolean;
+}
+
+export interface RawSocket {
+  readonly fd: number;
+  /** Sends `packet` (the payload, or with hdrincl a whole IPv4 packet) to IPv4 address `dst`. */
+  send(packet: Buffer, dst: string): void;
+  /** The next packet for this protocol, IPv4 header included (Linux raw sockets deliver it);
+   *  `from` is that header's source address. null when `timeoutMs` passes first. */
+  recv(timeoutMs: number): Promise<{ data: Buffer; from?: string } | null>;
+  /** Resolves once the fd is closed (within about 100 ms). Idempotent. */
+  close(): Promise<void>;
+}
+
+const dottedToNumber = (address: string) => {
+  const parts = address.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) throw Object.assign(new RangeError(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`), { code: "ERR_INVALID_ARG_VALUE" });
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+};
+
+export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw new RangeError(`protocol must be an IP protocol number 0..255, got ${protocol}`);
+  const fd = openFd(AF_INET, SOCK_RAW, protocol, `(AF_INET, SOCK_RAW, ${protocol})`, (fd) => {
+    if (hdrincl) setInt(fd, SOL_IP, IP_HDRINCL, 1, "IP_HDRINCL");
+  });
+  const r = reader(fd, 65536); // an IPv4 packet is at most 65535 bytes
+  return {
+    fd,
+    send(packet, dst) {
+      if (r.closed) throw new RawSocketError("ERR_SOCKET_CLOSED", "sendto", "send on a closed raw socket");
+      const c = load();
+      // The port must be 0 for raw sockets; with IP_HDRINCL the kernel still routes by this address.
+      const addr = { sin_family: AF_INET, sin_port: 0, sin_addr: dottedToNumber(dst), sin_zero: [0, 0, 0, 0, 0, 0, 0, 0] };
+      const sent = c.sendtoIn(fd, packet, packet.length, 0, addr, c.sizes.sockaddrIn);
+      if (sent < 0) throw sysError("sendto", `to ${dst}`);
+    },
+    async recv(timeoutMs) {
+      const data = await r.next(timeoutMs);
+      if (!data) return null;
+      const from = data.length >= 20 && data[0] >> 4 === 4 ? `${data[12]}.${data[13]}.${data[14]}.${data[15]}` : undefined;
+      return { data, from };
+    },
+    close: () => r.close(),
+  };
+}
+
+// ---- AF_PACKET capture --------------------------------------------------------------------------
+
+export interface CaptureOptions {
+  iface: string;
+  /** A classic BPF program (see `bpf`), run by the kernel on each frame before it is queued. */
+  filter?: BpfInsn[];
+  /** Skip frames this host sends (PACKET_IGNORE_OUTGOING): on lo each packet then shows once. */
+  ignoreOutgoing?: boolean;
+}
+
+export interface Capture {
+  readonly fd: number;
+  readonly ifindex: number;
+  /** The next frame (Ethernet header first) with the kernel's receive time in ms since the
+   *  epoch (microsecond resolution), or null when `timeoutMs` passes first. */
+  next(timeoutMs: number): Promise<{ data: Buffer; time: number } | null>;
+  close(): Promise<void>;
+}
+
+export function openCapture({ iface, filter, ignoreOutgoing = false }: CaptureOptions): Capture {
+  const c = load();
+  const ifindex = c.ifNameToIndex(iface);
+  if (ifindex === 0) throw sysError("if_nametoindex", JSON.stringify(iface));
+  if (filter) validateFilter(filter);
+  // Protocol 0 at socket(): no frame is queued yet. The filter goes on first and bind then
+  // starts the flow, so not one unfiltered frame slips in between.
+  const fd = openFd(AF_PACKET, SOCK_RAW, 0, `(AF_PACKET, SOCK_RAW)`, (fd) => {
+    if (filter && c.setsockoptFprog(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: filter.length, filter }, c.sizes.fprog) !== 0) throw sysError("setsockopt", "SO_ATTACH_FILTER");
+    if (ignoreOutgoing) setInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+    // The first SIOCGSTAMP turns on the socket's timestamps (ENOENT: no frame yet): from then on
+    // the kernel stamps each frame on arrival and keeps the last read one's for SIOCGSTAMP.
+    // (SO_TIMESTAMP would hand the stamp to recvmsg's control data instead, which read lacks.)
+    c.ioctlStamp(fd, SIOCGSTAMP, {});
+    const addr = { sll_family: AF_PACKET, sll_protocol: ETH_P_ALL, sll_ifindex: ifindex, sll_hatype: 0, sll_pkttype: 0, sll_halen: 0, sll_addr: [0, 0, 0, 0, 0, 0, 0, 0] };
+    if (c.bindLl(fd, addr, c.sizes.sockaddrLl) !== 0) throw sysError("bind", `to ${iface}`);
+  });
+  const r = reader(fd, 262144);
+  return {
+    fd,
+    ifindex,
+    async next(timeoutMs) {
+      const data = await r.next(timeoutMs);
+      if (!data) return null;
+      // SIOCGSTAMP: the arrival time of the frame last read; reads are serialized, so it is this one's.
+      const tv: { tv_sec?: number; tv_usec?: number } = {};
+      const time = c.ioctlStamp(fd, SIOCGSTAMP, tv) === 0 ? tv.tv_sec! * 1000 + tv.tv_usec! / 1000 : Date.now();
+      return { data, time };
+    },
+    close: () => r.close(),
+  };
+}
+
+// ---- classic BPF --------------------------------------------------------------------------------
+
+/** One classic BPF instruction (struct sock_filter): jt/jf are relative forward jumps. */
+export interface BpfInsn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+/** Opcode parts from <linux/filter.h>. */
+export const BPF = {
+  LD: 0x00, LDX: 0x01, JMP: 0x05, RET: 0x06,
+  W: 0x00, H: 0x08, B: 0x10,
+  IMM: 0x00, ABS: 0x20, IND: 0x40, MSH: 0xa0,
+  JEQ: 0x10, JGT: 0x20, JGE: 0x30, JSET: 0x40,
+  K: 0x00, X: 0x08, A: 0x10,
+} as const; // prettier-ignore
+
+/** What libpcap's programs return to accept a packet: its default snaplen. */
+export const ACCEPT = 262144;
+
+/** A jump target: a relative offset, or the name of a `label` further on. */
+type Target = number | string;
+type Line = BpfInsn | { label: string } | { code: number; k: number; jt: Target; jf: Target };
+
+const jumpTo = (code: number, k: number, jt: Target, jf: Target): Line => ({ code, k, jt, jf });
+const stmt = (code: number, k: number): BpfInsn => ({ code, jt: 0, jf: 0, k });
+
+/** Instructions by their tcpdump -d names. */
+export const insn = {
+  ldh: (k: number) => stmt(BPF.LD | BPF.H | BPF.ABS, k), // A = u16 at k
+  ldb: (k: number) => stmt(BPF.LD | BPF.B | BPF.ABS, k), // A = u8 at k
+  ld: (k: number) => stmt(BPF.LD | BPF.W | BPF.ABS, k), // A = u32 at k
+  ldhInd: (k: number) => stmt(BPF.LD | BPF.H | BPF.IND, k), // A = u16 at X + k
+  ldbInd: (k: number) => stmt(BPF.LD | BPF.B | BPF.IND, k),
+  ldxbMsh: (k: number) => stmt(BPF.LDX | BPF.B | BPF.MSH, k), // X = 4 * (byte at k & 0xf): an IHL
+  jeq: (k: number, jt: Target, jf: Target) => jumpTo(BPF.JMP | BPF.JEQ | BPF.K, k, jt, jf),
+  jgt: (k: number, jt: Target, jf: Target) => jumpTo(BPF.JMP | BPF.JGT | BPF.K, k, jt, jf),
+  jset: (k: number, jt: Target, jf: Target) => jumpTo(BPF.JMP | BPF.JSET | BPF.K, k, jt, jf),
+  ret: (k: number) => stmt(BPF.RET | BPF.K, k),
+  label: (label: string) => ({ label }),
+};
+
+/** Resolves labels to the relative offsets the kernel wants. Jumps go forward only (classic
+ *  BPF has no loops), at most 255 instructions. */
+export function assemble(lines: Line[]): BpfInsn[] {
+  const at = new Map<string, number>();
+  let pc = 0;
+  for (const l of lines) {
+    if ("label" in l) {
+      if (at.has(l.label)) throw new RangeError(`BPF label ${l.label} defined twice`);
+      at.set(l.label, pc);
+    } else pc++;
+  }
+  const out: BpfInsn[] = [];
+  for (const l of lines) {
+    if ("label" in l) continue;
+    const pcHere = out.length;
+    const rel = (t: Target) => {
+      if (typeof t === "number") return t;
+      const target = at.get(t);
+      if (target === undefined) throw new RangeError(`BPF label ${t} is not defined`);
+      return target - pcHere - 1;
+    };
+    out.push({ code: l.code, k: l.k >>> 0, jt: rel(l.jt), jf: rel(l.jf) });
+  }
+  validateFilter(out);
+  return out;
+}
+
+function validateFilter(prog: BpfInsn[]) {
+  if (prog.length === 0 || prog.length > 4096) throw new RangeError(`a BPF program has 1 to 4096 instructions, got ${prog.length}`);
+  prog.forEach((p, i) => {
+    for (const [f, max] of [["code", 0xffff], ["jt", 255], ["jf", 255], ["k", 0xffffffff]] as const) {
+      if (!Number.isInteger(p[f]) || p[f] < 0 || p[f] > max) throw new RangeError(`BPF instruction ${i}: ${f} ${p[f]} is not in 0..${max}`);
+    }
+    if ((p.code & 0x07) === BPF.JMP && (i + 1 + Math.max(p.jt, p.jf) >= prog.length)) throw new RangeError(`BPF instruction ${i} jumps past the end`);
+  });
+  if ((prog[prog.length - 1].code & 0x07) !== BPF.RET) throw new RangeError("a BPF program must end with ret");
+}
+
+/** Ready-made filters for Ethernet frames (and lo), each what libpcap compiles the expression
+ *  in its comment to. */
+export const bpf = {
+  /** "ip proto <p>" */
+  ipProto: (p: number) =>
+    assemble([
+      insn.ldh(12), insn.jeq(0x0800, 0, "drop"), // ethertype IPv4?
+      insn.ldb(23), insn.jeq(p, 0, "drop"), // IP protocol (14 + 9)
+      insn.ret(ACCEPT),
+      insn.label("drop"), insn.ret(0),
+    ]), // prettier-ignore
+  /** "icmp" */
+  icmp: () => bpf.ipProto(1),
+  /** "ip and udp port <n>": either port, unfragmented or first fragment (later ones have no ports). */
+  udpPort: (n: number) =>
+    assemble([
+      insn.ldh(12), insn.jeq(0x0800, 0, "drop"),
+      insn.ldb(23), insn.jeq(17, 0, "drop"),
+      insn.ldh(20), insn.jset(0x1fff, "drop", 0), // fragment offset not 0: no UDP header here
+      insn.ldxbMsh(14), // X = IP header length
+      insn.ldhInd(14), insn.jeq(n, "accept", 0), // source port
+      insn.ldhInd(16), insn.jeq(n, "accept", "drop"), // destination port
+      insn.label("accept"), insn.ret(ACCEPT),
+      insn.label("drop"), insn.ret(0),
+    ]), // prettier-ignore
+};
+
+/** The program as `tcpdump -d` / `dumpcap -d` print it (absolute jump targets). Instructions
+ *  outside the small set above print as raw numbers. */
+export function formatBpf(prog: BpfInsn[]): string {
+  return prog
+    .map((p, i) => {
+      const n = `(${String(i).padStart(3, "0")})`;
+      const line = (op: string, operand: string) => `${n} ${op.padEnd(8)} ${operand}`;
+      const jump = (op: string) => `${n} ${op.padEnd(8)} ${`#0x${p.k.toString(16)}`.padEnd(16)} jt ${i + 1 + p.jt}\tjf ${i + 1 + p.jf}`;
+      switch (p.code) {
+        case BPF.LD | BPF.W | BPF.ABS: return line("ld", `[${p.k}]`);
+        case BPF.LD | BPF.H | BPF.ABS: return line("ldh", `[${p.k}]`);
+        case BPF.LD | BPF.B | BPF.ABS: return line("ldb", `[${p.k}]`);
+        case BPF.LD | BPF.H | BPF.IND: return line("ldh", `[x + ${p.k}]`);
+        case BPF.LD | BPF.B | BPF.IND: return line("ldb", `[x + ${p.k}]`);
+        case BPF.LDX | BPF.B | BPF.MSH: return line("ldxb", `4*([${p.k}]&0xf)`);
+        case BPF.JMP | BPF.JEQ | BPF.K: return jump("jeq");
+        case BPF.JMP | BPF.JGT | BPF.K: return jump("jgt");
+        case BPF.JMP | BPF.JSET | BPF.K: return jump("jset");
+        case BPF.RET | BPF.K: return line("ret", `#${p.k}`);
+        default: return `${n} { 0x${p.code.toString(16)}, ${p.jt}, ${p.jf}, 0x${p.k.toString(16)} }`;
+      }
+    })
+    .join("\n"); // prettier-ignore
+}
