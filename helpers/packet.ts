@@ -43,7 +43,9 @@ const uint = (value: number, bits: number, what: string) => {
 const endOf = (buf: Buffer, offset: number, end: number | undefined) => {
   if (!Number.isInteger(offset) || offset < 0) invalid(`offset must be a non-negative integer, got ${offset}`);
   const e = end ?? buf.length;
-  if (!Number.isInteger(e) || e > buf.length || e < offset) invalid(`end must lie between offset ${offset} and the buffer's length ${buf.length}, got ${e}`);
+  if (!Number.isInteger(e) || e > buf.length) invalid(`end must not lie past the buffer's length ${buf.length}, got ${e}`);
+  // An offset past the end is what a bad length field upstream produces: malformed input.
+  if (offset > e) fail("ERR_PACKET_TRUNCATED", offset, `offset ${offset} lies past the end (${e})`);
   return e;
 };
 

@@ -170,6 +170,7 @@ describe("malformed input: one PacketError with a code and the offset of the fie
   it.each([
     ["a truncated IPv4 header", () => ipv4.decode(ip.subarray(0, 19)), "ERR_PACKET_TRUNCATED", 0],
     ["a truncated header at an offset", () => ipv4.decode(Buffer.concat([Buffer.alloc(5), ip.subarray(0, 10)]), 5), "ERR_PACKET_TRUNCATED", 5],
+    ["an offset past the end", () => ipv4.decode(ip, ip.length + 4), "ERR_PACKET_TRUNCATED", ip.length + 4],
     ["version 6 in an IPv4 decoder", () => ipv4.decode(patched(0, 0x65)), "ERR_PACKET_BAD_VERSION", 0],
     ["IHL 4", () => ipv4.decode(patched(0, 0x44)), "ERR_PACKET_BAD_IHL", 0],
     ["IHL 15 with 32 bytes there", () => ipv4.decode(patched(0, 0x4f)), "ERR_PACKET_BAD_IHL", 0],

@@ -83,17 +83,8 @@ describe.skipIf(!isRoot)("raw sockets in namespaces of our own (skipped unless r
     let dir = "";
     const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), "wirebook-rawsock-"));
-      ip("netns", "add", a);
-      ip("netns", "add", b);
-      ip("-n", a, "link", "add", "wbva", "type", "veth", "peer", "name", "wbvb", "netns", b);
-      ip("-n", a, "addr", "add", "10.199.0.1/24", "dev", "wbva");
-      ip("-n", b, "addr", "add", "10.199.0.2/24", "dev", "wbvb");
-      for (const [ns, dev] of [[a, "wbva"], [b, "wbvb"], [a, "lo"], [b, "lo"]]) ip("-n", ns, "link", "set", dev, "up");
-    });
-    // Deleting a namespace deletes its end of the veth, and with it the pair.
-    afterAll(() => {
+    /** Deleting a namespace deletes its end of the veth, and with it the pair. */
+    const cleanUp = () => {
       for (const ns of [a, b]) {
         try {
           ip("netns", "del", ns);
@@ -102,7 +93,22 @@ describe.skipIf(!isRoot)("raw sockets in namespaces of our own (skipped unless r
         }
       }
       if (dir) rmSync(dir, { recursive: true, force: true });
+    };
+    beforeAll(() => {
+      try {
+        dir = mkdtempSync(join(tmpdir(), "wirebook-rawsock-"));
+        ip("netns", "add", a);
+        ip("netns", "add", b);
+        ip("-n", a, "link", "add", "wbva", "type", "veth", "peer", "name", "wbvb", "netns", b);
+        ip("-n", a, "addr", "add", "10.199.0.1/24", "dev", "wbva");
+        ip("-n", b, "addr", "add", "10.199.0.2/24", "dev", "wbvb");
+        for (const [ns, dev] of [[a, "wbva"], [b, "wbvb"], [a, "lo"], [b, "lo"]]) ip("-n", ns, "link", "set", dev, "up");
+      } catch (e) {
+        cleanUp(); // a half-built lab is removed before the error is reported
+        throw e;
+      }
     });
+    afterAll(cleanUp);
 
     it("the icmp-filtered capture sees only ICMP (echo, reply, port unreachable); an unfiltered one sees ARP and UDP too", async () => {
       const pcap = join(dir, "icmp.pcap");
