@@ -148,7 +148,7 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     // does not own yet: a raw socket can do that, a kernel UDP socket cannot. Broadcast reaches it too.
     return bcast("no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead");
   };
-  const answer = (req: DhcpMessage, msg: DhcpMessageInput, note: string): Decision => ({ reply: msg, to: deliver(req, msg.options.messageType), note });
+  const answer = (req: DhcpMessage, msg: DhcpMessageInput, note: string): Decision => ({ reply: msg, to: deliver(req, msg.options.messageType!), note });
   const nak = (req: DhcpMessage, why: string): Decision => answer(req, reply(req, "NAK", "0.0.0.0", { message: why }), `NAK: ${why}`);
   const bind = (req: DhcpMessage, client: string, ip: string, now: number) => {
     byIp.set(ip, { ip, client, chaddr: req.chaddr, ...(req.options.hostName ? { hostName: req.options.hostName } : {}), state: "bound", expiresAt: now + leaseTime * 1000 });

@@ -127,9 +127,10 @@ export interface DhcpMessage {
   options: DhcpOptions;
 }
 
-/** What `encode` takes: the options and chaddr, everything else has a default. `op` follows the
- *  message type (OFFER, ACK, NAK are replies). */
-export type DhcpMessageInput = Partial<Omit<DhcpMessage, "options" | "chaddr">> & { chaddr: string; options: DhcpOptions & { messageType: DhcpMessageType } };
+/** What `encode` takes: chaddr and the options (with a message type), everything else has a
+ *  default; a decoded message is one too. `op` follows the message type (OFFER, ACK, NAK are
+ *  replies). */
+export type DhcpMessageInput = Partial<Omit<DhcpMessage, "options" | "chaddr">> & { chaddr: string; options: DhcpOptions };
 
 // ---- addresses ----------------------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ export function encodingLength(m: DhcpMessageInput, options: EncodeOptions = {})
 
 export function encode(m: DhcpMessageInput, options: EncodeOptions = {}): Buffer {
   if (!m || typeof m !== "object" || !m.options || !m.options.messageType) invalid("a DHCP message needs options.messageType");
-  const type = m.options.messageType;
+  const type = m.options.messageType!;
   const op = m.op ?? (type === "OFFER" || type === "ACK" || type === "NAK" ? "BOOTREPLY" : "BOOTREQUEST");
   const mac = macBytes(m.chaddr);
   const int = (v: number | undefined, max: number, what: string) => {

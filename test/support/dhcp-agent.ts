@@ -5,7 +5,8 @@
 //   {"role":"client","opts":{...}}  → one line {"transcript":...}, then exits
 //   {"role":"server","opts":{...}}  → {"ready":{...}}; then on stdin "leases" → {"leases":[...]},
 //                                      "close" (or stdin closing) → {"closed":{log,leases}}, exits
-//   {"role":"send","opts":{iface,message,to}} → sends one hand-made message from port 68, exits
+//   {"role":"send","opts":{iface,message,to?,truncate?}} → sends one hand-made message from
+//                                      port 68, exits
 import dgram from "node:dgram";
 import { createInterface } from "node:readline";
 import { encode } from "../../helpers/dhcp";
@@ -37,7 +38,9 @@ async function main() {
     await new Promise<void>((r) => socket.bind(68, "0.0.0.0", () => r()));
     bindToDevice(socket, opts.iface);
     socket.setBroadcast(true);
-    await new Promise<void>((r, j) => socket.send(encode(opts.message), 67, opts.to ?? "255.255.255.255", (e) => (e ? j(e) : r())));
+    // truncate: drop the end option, to see what the server does with a malformed message
+    const bytes = opts.truncate ? encode(opts.message, { minLength: 0 }).subarray(0, -1) : encode(opts.message);
+    await new Promise<void>((r, j) => socket.send(bytes, 67, opts.to ?? "255.255.255.255", (e) => (e ? j(e) : r())));
     socket.close();
     say({ sent: true });
   } else throw new Error(`unknown role ${role}`);
