@@ -90,7 +90,8 @@ export interface ClientLease {
 export interface DhcpTranscript {
   iface: string;
   mac: string;
-  outcome: "bound" | "timeout";
+  /** bound: a lease; nak: the server refused our REQUEST after its own OFFER; timeout: no server answered */
+  outcome: "bound" | "nak" | "timeout";
   messages: TranscriptEntry[];
   lease: ClientLease | null;
   /** the `ip` commands run, when `apply` was given */
@@ -113,7 +114,15 @@ const PARAMETERS = [1, 3, 6, 15, 28, 51, 54, 58, 59];
 
 export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscript> {
   if (!opts || !/^[^\s/]{1,15}$/.test(opts.iface ?? "")) throw new DhcpClientError("ERR_INVALID_ARG_VALUE", `iface: not an interface name: ${JSON.stringify(opts?.iface)}`);
-  if (opts.renew && !opts.apply) throw new DhcpClientError("ERR_INVALID_ARG_VALUE", "renew needs apply: true (renewing is a unicast REQUEST from the leased address)");
+  const bad = (why: string): never => {
+    throw new DhcpClientError("ERR_INVALID_ARG_VALUE", why);
+  };
+  if (opts.renew && !opts.apply) bad("renew needs apply: true (renewing is a unicast REQUEST from the leased address)");
+  if (opts.timeoutMs !== undefined && !(Number.isInteger(opts.timeoutMs) && opts.timeoutMs > 0)) bad(`timeoutMs must be a positive whole number, not ${opts.timeoutMs}`);
+  if (opts.attempts !== undefined && !(Number.isInteger(opts.attempts) && opts.attempts > 0)) bad(`attempts must be a positive whole number, not ${opts.attempts}`);
+  if (typeof opts.renew === "number" && !(opts.renew >= 0)) bad(`renew: milliseconds to wait, not ${opts.renew}`);
+  for (const k of ["requestedIp", "rebootIp"] as const) if (opts[k] !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(opts[k]!)) bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
+  if (opts.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.mac)) bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
   const mac = opts.mac ?? readFileSync(`/sys/class/net/${opts.iface}/address`, "utf8").trim();
   const timeout = opts.timeoutMs ?? 1000;
   const attempts = opts.attempts ?? 4;
@@ -243,7 +252,11 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
       // still broadcast: the REQUEST also tells the servers whose offers we did not take
       const selecting = () => request("REQUEST", {}, { requestedIp: offer.yiaddr, serverId: offer.options.serverId, parameterRequestList: PARAMETERS });
       const reply = await exchange(selecting, "255.255.255.255", ["ACK", "NAK"]);
-      if (!reply || reply.options.messageType !== "ACK") return result; // a NAK here is the server's last word
+      if (!reply) return result;
+      if (reply.options.messageType === "NAK") {
+        result.outcome = "nak"; // after its own OFFER: the server changed its mind; a caller may start over
+        return result;
+      }
       ack = reply;
     }
     result.outcome = "bound";

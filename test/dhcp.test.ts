@@ -2,6 +2,7 @@
 // without a network, and one clear DhcpError (never a RangeError from Buffer) on bad input.
 import { describe, expect, it } from "vitest";
 import { decode, DhcpError, encode, encodingLength, maskToPrefix, prefixToMask, summarize, type DhcpFormatReason, type DhcpMessage, type DhcpMessageInput } from "../helpers/dhcp";
+import { dhcpClient } from "../helpers/dhcp-client";
 import { createDhcpResponder } from "../helpers/dhcp-server";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
@@ -293,5 +294,18 @@ describe("the server's rules, without a network", () => {
     expect(() => createDhcpResponder({ ...config, poolEnd: "10.77.1.5" })).toThrow(/not inside 10.77.0.0\/24/);
     expect(() => createDhcpResponder({ ...config, poolStart: "10.77.0.200", poolEnd: "10.77.0.100" })).toThrow(/is empty/);
     expect(() => createDhcpResponder({ ...config, serverIp: "10.77.0" })).toThrow(/not an IPv4 address/);
+  });
+});
+
+describe("the client checks its options before it opens a socket", () => {
+  it.each([
+    [{ iface: "eth0/1" }, /iface: not an interface name/],
+    [{ iface: "eth0", renew: true }, /renew needs apply: true/],
+    [{ iface: "eth0", timeoutMs: 0 }, /timeoutMs must be a positive whole number/],
+    [{ iface: "eth0", attempts: 1.5 }, /attempts must be a positive whole number/],
+    [{ iface: "eth0", rebootIp: "10.0.0" }, /rebootIp: not an IPv4 address/],
+    [{ iface: "eth0", mac: "02:00:5e" }, /mac: not an Ethernet address/],
+  ])("%j", async (opts, message) => {
+    await expect(dhcpClient(opts)).rejects.toMatchObject({ code: "ERR_INVALID_ARG_VALUE", message: expect.stringMatching(message) });
   });
 });
