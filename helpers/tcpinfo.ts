@@ -34,13 +34,19 @@ export interface TcpInfo {
 // Offsets in struct tcp_info; snd_wnd (Linux 5.19) and rcv_wnd (6.2) are the last we read.
 const NEEDED = 236;
 
-export function tcpInfo(s: Socket): TcpInfo {
+/** The raw `struct tcp_info` of a connection. */
+function readTcpInfo(s: Socket): Buffer {
   if (process.platform !== "linux") throw new SockoptError("ERR_PLATFORM", "TCP_INFO needs Linux");
   getsockopt ??= koffi.load("libc.so.6").func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
   const buf = Buffer.alloc(512);
   const len = [buf.length];
   if (getsockopt!(fdOf(s), IPPROTO_TCP, TCP_INFO, buf, len) !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_INFO) failed, errno ${koffi.errno()}`);
   if (len[0] < NEEDED) throw new SockoptError("ERR_TCP_INFO", `this kernel's tcp_info has ${len[0]} bytes; snd_wnd and rcv_wnd need ${NEEDED} (Linux 6.2 or later)`);
+  return buf;
+}
+
+export function tcpInfo(s: Socket): TcpInfo {
+  const buf = readTcpInfo(s);
   const u32 = (o: number) => buf.readUInt32LE(o);
   const u64 = (o: number) => Number(buf.readBigUInt64LE(o));
   return {
@@ -87,4 +93,62 @@ export function ssView(s: Socket): SsView {
     timer: /timer:\((\w+),/.exec(line)?.[1] ?? "",
     line,
   };
+}
+
+/** The congestion-control side of `struct tcp_info`: what the sender's algorithm is doing. */
+export interface CongestionInfo {
+  /** 0 open, 1 disorder, 2 CWR, 3 recovery, 4 loss (tcp_ca_state). */
+  caState: number;
+  /** Congestion window, in segments. */
+  cwnd: number;
+  /** Slow-start threshold in segments; null while it is still "infinite" (no loss yet). */
+  ssthresh: number | null;
+  /** Smoothed RTT and the lowest RTT seen, in milliseconds. */
+  rttMs: number;
+  minRttMs: number;
+  /** The kernel's delivery-rate estimate (what BBR models), in bits per second. */
+  deliveryBps: number;
+  pacingBps: number;
+  /** Segments retransmitted over the connection's life. */
+  totalRetrans: number;
+  bytesAcked: number;
+}
+
+export function congestionInfo(s: Socket): CongestionInfo {
+  const buf = readTcpInfo(s);
+  const u32 = (o: number) => buf.readUInt32LE(o);
+  const u64 = (o: number) => Number(buf.readBigUInt64LE(o));
+  const ssthresh = u32(76);
+  return {
+    caState: buf.readUInt8(1),
+    cwnd: u32(80),
+    ssthresh: ssthresh >= 0x7fffffff ? null : ssthresh,
+    rttMs: u32(68) / 1000,
+    minRttMs: u32(148) / 1000,
+    deliveryBps: u64(160) * 8,
+    pacingBps: u64(104) * 8,
+    totalRetrans: u32(100),
+    bytesAcked: u64(120),
+  };
+}
+
+let setsockoptStr: ((fd: number, level: number, name: number, value: string, length: number) => number) | undefined;
+let getsockoptStr: ((fd: number, level: number, name: number, value: Buffer, length: number[]) => number) | undefined;
+const TCP_CONGESTION = 13;
+
+/** Chooses the connection's congestion-control algorithm (setsockopt TCP_CONGESTION). */
+export function setCongestion(s: Socket, algorithm: string): void {
+  setsockoptStr ??= koffi.load("libc.so.6").func("int setsockopt(int fd, int level, int name, const char *value, uint32_t length)") as any;
+  if (setsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, algorithm, Buffer.byteLength(algorithm)) !== 0) {
+    throw new SockoptError("ERR_SETSOCKOPT", `TCP_CONGESTION "${algorithm}" refused (errno ${koffi.errno()}); available: see /proc/sys/net/ipv4/tcp_available_congestion_control`);
+  }
+}
+
+/** The algorithm the connection uses, as the kernel reports it. */
+export function getCongestion(s: Socket): string {
+  getsockoptStr ??= koffi.load("libc.so.6").func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
+  const buf = Buffer.alloc(16);
+  const len = [buf.length];
+  if (getsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, buf, len) !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_CONGESTION) failed, errno ${koffi.errno()}`);
+  return buf.subarray(0, len[0]).toString("latin1").replace(/\0.*$/s, "");
 }

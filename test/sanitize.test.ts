@@ -162,7 +162,7 @@ describe("fixtures/nbval-sanitize.cfg", () => {
   const clean = (s: string) => sanitize(s, rules);
 
   it("loads the documented rules", () => {
-    expect(rules.map((r) => r.section)).toEqual(["duration-ms", "size-mib", "loopback-port", "chart-measured-dataset", "chart-data-mark", "rate-gbps", "rate-kpps"]);
+    expect(rules.map((r) => r.section)).toEqual(["duration-ms", "size-mib", "loopback-port", "chart-measured-dataset", "chart-data-mark", "rate-gbps", "rate-kpps", "rate-mbps"]);
   });
 
   it("duration-ms: two decimals and ' ms', with the alignment spaces before it, nothing else", () => {
