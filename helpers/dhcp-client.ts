@@ -194,6 +194,7 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
   /** Sends, waits for a reply of one of `types`, resends with a doubled wait; null after `attempts`. */
   async function exchange(make: () => DhcpMessageInput, address: string, types: DhcpMessageType[]): Promise<DhcpMessage | null> {
     let wait = timeout;
+    let waited = 0;
     for (let i = 0; i < attempts; i++) {
       const got = new Promise<DhcpMessage | null>((resolve) => {
         const timer = setTimeout(() => resolve(null), wait);
@@ -205,10 +206,11 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
           return true;
         };
       });
-      await send(make(), address, i > 0 ? `retransmission ${i}, after ${wait / 2} ms without a reply` : undefined);
+      await send(make(), address, i > 0 ? `retransmission ${i}, after ${waited} ms without a reply` : undefined);
       const m = await got;
       waiter = undefined;
       if (m) return m;
+      waited = wait;
       wait = Math.min(wait * 2, 8000);
     }
     return null;
