@@ -1,0 +1,50 @@
+// The lab notebooks as an ordinary user: the project's runner executes them without root, where
+// the lab lives in a private user namespace, and their outputs must match the stored ones (the
+// same comparison as the replay; a skip does not count as a pass here).
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkCell } from "../kernel/compare";
+import { readNotebook } from "../kernel/nbformat";
+import { loadSanitizeConfig } from "../kernel/sanitize";
+import { labAccess } from "../helpers/lab";
+import { root, run } from "./support/process";
+
+const rules = loadSanitizeConfig(join(root, "fixtures", "nbval-sanitize.cfg"));
+const only = process.env.NOTEBOOKS?.split(",");
+const labNotebooks = readdirSync(join(root, "notebooks"))
+  .filter((f) => f.endsWith(".ipynb") && (!only || only.some((o) => f.startsWith(o))))
+  .filter((f) => readFileSync(join(root, "notebooks", f), "utf8").includes("wirebook/helpers/lab\\\""))
+  .sort();
+
+// An ordinary user: `nobody` when it can read this checkout; otherwise (a checkout under /root,
+// say) uid 0 with every capability dropped, which is just as unprivileged for namespaces.
+const nobodyCanRead = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "test", "-r", join(root, "package.json")]).status === 0;
+const asUser = nobodyCanRead
+  ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+  : ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"];
+
+const out = mkdtempSync(join(tmpdir(), "wirebook-unprivileged-"));
+chmodSync(out, 0o777);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe.skipIf(labAccess().mode !== "root" || !labNotebooks.length)(`lab notebooks as an ordinary user (${nobodyCanRead ? "nobody" : "root without capabilities"})`, () => {
+  it.each(labNotebooks)("%s", async (file) => {
+    const [cmd, ...args] = asUser;
+    const r = await run(cmd, [...args, process.execPath, "--require", "tsx/cjs", "kernel/run.ts", join("notebooks", file), "--out", out], {
+      cwd: root,
+      env: { ...process.env, HOME: out, WIREBOOK_DEBUG: "" },
+      timeoutMs: 300_000,
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const stored = readNotebook(join(root, "notebooks", file));
+    const fresh = readNotebook(join(out, file));
+    stored.cells.forEach((cell, i) => {
+      if (cell.cell_type !== "code") return;
+      const check = checkCell(cell, fresh.cells[i].outputs ?? [], rules);
+      if (check.mode !== "skip") expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
+    });
+  }, 320_000);
+});
