@@ -87,6 +87,7 @@ export class Lab {
   private holder?: ChildProcess;
   private readonly children = new Set<ChildProcess>();
   private readonly namespaces: string[] = [];
+  private readonly whenClosed: Array<() => unknown> = [];
   /** Runs the teardown now and forgets the shutdown hook. */
   private readonly closeNow: () => Promise<void>;
   private tornDown?: Promise<{ namespacesRemoved: number }>;
@@ -131,6 +132,11 @@ export class Lab {
   async command(argv: string[]): Promise<string> {
     this.usable();
     return run(this.wrap(argv));
+  }
+
+  /** Runs `fn` when the lab is torn down (temp files of an experiment, say). */
+  onClose(fn: () => unknown): void {
+    this.whenClosed.push(fn);
   }
 
   /** Stops agents and processes, deletes the namespaces; safe to call twice. */
@@ -283,6 +289,7 @@ export class Lab {
       this.holder.stdin!.end();
       await stop(this.holder);
     }
+    for (const fn of this.whenClosed.splice(0)) await Promise.resolve().then(fn).catch(() => {});
     return { namespacesRemoved: removed };
   }
 }
