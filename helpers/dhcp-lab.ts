@@ -27,6 +27,18 @@ export const SUBNET = "10.0.0.0/24";
 const SERVER_IP = "10.0.0.1";
 const POOL = ["10.0.0.100", "10.0.0.149"] as const;
 
+/** Our server's configuration in this lab; dnsmasq gets the same pool, router and domain. */
+export const OWN_SERVER: server.DhcpServerOptions = {
+  iface: "eth0",
+  serverIp: SERVER_IP,
+  poolStart: POOL[0],
+  poolEnd: POOL[1],
+  router: SERVER_IP,
+  dnsServers: [SERVER_IP],
+  domainName: "lab.internal",
+  leaseTime: 120,
+};
+
 export interface DhcpLabResult {
   server: DhcpServerKind;
   transcript: client.DhcpTranscript;
@@ -69,16 +81,7 @@ export function startDhcpLab(): Promise<Lab> {
 
 async function startServer(lab: Lab, kind: DhcpServerKind, work: string): Promise<() => Promise<server.ExchangeRecord[] | string[]>> {
   if (kind === "own") {
-    const own = await lab.host("server").run(server, "startDhcpServer", {
-      iface: "eth0",
-      serverIp: SERVER_IP,
-      poolStart: POOL[0],
-      poolEnd: POOL[1],
-      router: SERVER_IP,
-      dnsServers: [SERVER_IP],
-      domainName: "lab.internal",
-      leaseTime: 120,
-    });
+    const own = await lab.host("server").run(server, "startDhcpServer", OWN_SERVER);
     return async () => (await own.close()).log;
   }
   // --no-ping: dnsmasq would otherwise ping an address for a few seconds before offering it.

@@ -16,7 +16,8 @@ const rules = loadSanitizeConfig(join(root, "fixtures", "nbval-sanitize.cfg"));
 const only = process.env.NOTEBOOKS?.split(",");
 const labNotebooks = readdirSync(join(root, "notebooks"))
   .filter((f) => f.endsWith(".ipynb") && (!only || only.some((o) => f.startsWith(o))))
-  .filter((f) => readFileSync(join(root, "notebooks", f), "utf8").includes("wirebook/helpers/lab\\\""))
+  // Lab notebooks import the lab, or a lab of their own (helpers/<topic>-lab).
+  .filter((f) => /wirebook\/helpers\/([\w-]+-)?lab\\"/.test(readFileSync(join(root, "notebooks", f), "utf8")))
   .sort();
 
 // An ordinary user: `nobody` when it can read this checkout; otherwise (a checkout under /root,
