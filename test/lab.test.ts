@@ -101,9 +101,45 @@ describe.skipIf(!asRoot)("a lab as root", () => {
   });
 });
 
+describe.skipIf(!asRoot)("a lab in a notebook", () => {
+  const startCell =
+    `import { startLab } from "wirebook/helpers/lab";\n` +
+    `const lab = await startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
+    `import * as ccTrace from "wirebook/helpers/cc-trace";\n` +
+    `await lab.host("b").run(ccTrace, "tcpSink");\n` +
+    `lab.prefix`;
+  const prefixOf = (ex: { outputs: any[] }) => JSON.parse(String(ex.outputs[0].data["text/plain"]).replace(/^'|'$/g, '"'));
+
+  it("is removed when the kernel shuts down", async () => {
+    const kernel = await KernelClient.start();
+    try {
+      const prefix = prefixOf(await kernel.execute(startCell));
+      expect(namespaces().filter((n) => n.startsWith(prefix))).toHaveLength(2);
+      await kernel.shutdown();
+      expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
+      expect(spawnSync("pgrep", ["-f", prefix]).status).toBe(1);
+    } finally {
+      await kernel.shutdown().catch(() => {});
+    }
+  }, 60_000);
+
+  it("leaves no agent running when the kernel is killed, and the next lab removes its namespaces", async () => {
+    const kernel = await KernelClient.start();
+    const prefix = prefixOf(await kernel.execute(startCell));
+    kernel.process.kill("SIGKILL");
+    // Each agent reads its stdin from the kernel: the pipe closes and the agent exits.
+    const deadline = Date.now() + 10_000;
+    while (spawnSync("pgrep", ["-f", prefix]).status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(spawnSync("pgrep", ["-f", prefix]).status).toBe(1);
+    expect(await staleNamespaces()).toEqual(expect.arrayContaining([`${prefix}a`, `${prefix}b`]));
+    const next = await startLab({ hosts: { z: {} }, links: [] });
+    await next.close();
+    expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(!asRoot)("a lab as an ordinary user", () => {
   it("runs in a private user namespace, with the same results and nothing left on the host", async () => {
-    const before = namespaces();
     const r = await run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", process.execPath, "--require", "tsx/cjs", "test/support/lab-demo.ts"], {
       cwd: root,
       env: { ...process.env, HOME: "/tmp" },
@@ -112,7 +148,7 @@ describe.skipIf(!asRoot)("a lab as an ordinary user", () => {
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({ mode: "userns", back: 20, mtu: 1400, uidInside: 0, seenByB: { eth0: ["10.0.2.2"] } });
     // The lab's namespaces lived in the user's private mount namespace, never in the host's /run/netns.
-    expect(namespaces()).toEqual(before);
+    expect(namespaces().filter((n) => n.startsWith(result.prefix))).toEqual([]);
     expect(spawnSync("pgrep", ["-f", result.prefix]).status).toBe(1);
   }, 60_000);
 });
