@@ -63,6 +63,7 @@ interface Libc {
   setsockoptFprog(fd: number, level: number, name: number, value: { len: number; filter: BpfInsn[] }, len: number): number;
   bindLl(fd: number, addr: object, len: number): number;
   sendtoIn(fd: number, buf: Buffer, len: number, flags: number, addr: object, addrlen: number): number;
+  send(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
   ifNameToIndex(name: string): number;
   ioctlStamp(fd: number, request: number, out: { tv_sec?: number; tv_usec?: number }): number;
@@ -97,6 +98,7 @@ function load(): Libc {
     setsockoptFprog: setsockopt(sockFprog),
     bindLl: lib.func("bind", "int", ["int", koffi.pointer(sockaddrLl), "uint32_t"]),
     sendtoIn: lib.func("sendto", "intptr_t", ["int", "void *", "size_t", "int", koffi.pointer(sockaddrIn), "uint32_t"]),
+    send: lib.func("send", "intptr_t", ["int", "void *", "size_t", "int"]),
     close: lib.func("int close(int fd)"),
     ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
     ioctlStamp: (fd, request, out) => ioctl(fd, request, koffi.out(koffi.pointer(timeval)), out),
@@ -263,6 +265,9 @@ export interface Capture {
   /** The next frame (Ethernet header first) with the kernel's receive time in ms since the
    *  epoch (microsecond resolution), or null when `timeoutMs` passes first. */
   next(timeoutMs: number): Promise<{ data: Buffer; time: number } | null>;
+  /** Sends one whole frame (Ethernet header first) out of the interface, byte for byte: the
+   *  kernel fills in nothing, not even a checksum. */
+  send(frame: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -294,6 +299,10 @@ export function openCapture({ iface, filter, ignoreOutgoing = false }: CaptureOp
       const tv: { tv_sec?: number; tv_usec?: number } = {};
       const time = c.ioctlStamp(fd, SIOCGSTAMP, tv) === 0 ? tv.tv_sec! * 1000 + tv.tv_usec! / 1000 : Date.now();
       return { data, time };
+    },
+    send(frame) {
+      if (r.closed) throw new RawSocketError("ERR_SOCKET_CLOSED", "send", "send on a closed packet socket");
+      if (c.send(fd, frame, frame.length, 0) < 0) throw sysError("send", `on ${iface}`);
     },
     close: () => r.close(),
   };
