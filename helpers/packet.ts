@@ -1,8 +1,8 @@
 // Packet codecs written by hand: the Internet checksum (RFC 1071), IPv4 (RFC 791), ICMP echo and
-// errors (RFC 792, RFC 1191's next-hop MTU), UDP with its pseudo-header (RFC 768) and the Ethernet
-// II header. Shaped like dns-packet: each layer is a pair of pure functions, `encode(value)` →
-// Buffer and `decode(buf, offset, end)` → value, so a notebook can build a packet field by field
-// and read back what the kernel sent. Every read is bounds checked first: bad input raises one
+// errors (RFC 792, RFC 1191's next-hop MTU), UDP with its pseudo-header (RFC 768), the TCP header
+// (decode only) and the Ethernet II header. Shaped like dns-packet: each layer is a pair of pure
+// functions, `encode(value)` → Buffer and `decode(buf, offset, end)` → value, so a notebook can
+// build a packet field by field and read back what the kernel sent. Every read is bounds checked first: bad input raises one
 // error type, PacketError, with a stable `code`, the `offset` of the field at fault and a `reason`.
 
 /** Stable codes for malformed input. */
@@ -353,6 +353,68 @@ export const udp = {
   },
 };
 
+// ---- TCP (RFC 9293), decode only ----------------------------------------------------------------
+
+/** The flag bits of byte 13, in tcpdump's letters: F S R P . (ACK) U E W. */
+export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+
+export interface TcpOption {
+  kind: number;
+  /** The option's bytes after kind and length (empty for NOP and end of list). */
+  data: Buffer;
+}
+export interface Tcp {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** Data offset × 4. */
+  headerLength: number;
+  flags: number;
+  window: number;
+  checksum: number;
+  urgent: number;
+  options: TcpOption[];
+  payload: Buffer;
+}
+
+export const tcp = {
+  /** Decodes the segment in buf[offset, end): the header, its options, the payload. */
+  decode(buf: Buffer, offset = 0, end?: number): Tcp {
+    const e = endOf(buf, offset, end);
+    need(e, offset, 20, "a TCP header");
+    const headerLength = (buf[offset + 12] >> 4) * 4;
+    if (headerLength < 20) fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset ${headerLength / 4} is below the minimum 5 (20 bytes)`);
+    if (offset + headerLength > e) fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset says ${headerLength} header bytes, ${e - offset} left`);
+    const options: TcpOption[] = [];
+    for (let at = offset + 20; at < offset + headerLength; ) {
+      const kind = buf[at];
+      if (kind === 0) break; // end of option list
+      if (kind === 1) {
+        options.push({ kind, data: Buffer.alloc(0) });
+        at++;
+        continue;
+      }
+      if (at + 2 > offset + headerLength || buf[at + 1] < 2 || at + buf[at + 1] > offset + headerLength) fail("ERR_PACKET_BAD_LENGTH", at + 1, `TCP option ${kind} runs past the header`);
+      options.push({ kind, data: buf.subarray(at + 2, at + buf[at + 1]) });
+      at += buf[at + 1];
+    }
+    return {
+      srcPort: buf.readUInt16BE(offset),
+      dstPort: buf.readUInt16BE(offset + 2),
+      seq: buf.readUInt32BE(offset + 4),
+      ack: buf.readUInt32BE(offset + 8),
+      headerLength,
+      flags: buf[offset + 13],
+      window: buf.readUInt16BE(offset + 14),
+      checksum: buf.readUInt16BE(offset + 16),
+      urgent: buf.readUInt16BE(offset + 18),
+      options,
+      payload: buf.subarray(offset + headerLength, e),
+    };
+  },
+};
+
 // ---- Ethernet II --------------------------------------------------------------------------------
 
 export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, IPV6: 0x86dd } as const;
@@ -391,6 +453,7 @@ export interface Layers {
   ip?: Ipv4;
   icmp?: Icmp;
   udp?: Udp;
+  tcp?: Tcp;
 }
 
 /** Decodes what a capture holds, layer by layer, as far as this module knows the layers:
@@ -411,5 +474,6 @@ export function dissect(buf: Buffer, link: "ethernet" | "ip" = "ip"): Layers {
   if (ip.fragmentOffset !== 0 || ip.mf) return layers;
   if (ip.protocol === PROTO.ICMP) layers.icmp = icmp.decode(buf, start, end);
   if (ip.protocol === PROTO.UDP) layers.udp = udp.decode(buf, start, end, ip);
+  if (ip.protocol === PROTO.TCP) layers.tcp = tcp.decode(buf, start, end);
   return layers;
 }

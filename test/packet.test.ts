@@ -2,7 +2,7 @@
 // offset, never a RangeError from a Buffer read) for every kind of malformed input. tshark and
 // the kernel check the same codecs independently in pcap.test.ts and rawsock.test.ts.
 import { describe, expect, it } from "vitest";
-import { checksum, dissect, ethernet, icmp, ipv4, PacketError, PROTO, udp, type PacketErrorCode } from "../helpers/packet";
+import { checksum, dissect, ethernet, icmp, ipv4, PacketError, PROTO, tcp, TCP_FLAGS, udp, type PacketErrorCode } from "../helpers/packet";
 import { rng } from "../helpers/random";
 
 /** Runs `f` and returns the PacketError it throws (failing the test on anything else). */
@@ -156,6 +156,32 @@ describe("Ethernet II and dissect", () => {
   it("leaves fragments' transport layer alone", () => {
     const frag = ipv4.encode({ protocol: PROTO.UDP, src: "10.0.0.1", dst: "10.0.0.2", mf: true, payload: udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(100) }, { src: "10.0.0.1", dst: "10.0.0.2" }).subarray(0, 48) });
     expect(dissect(frag).udp).toBeUndefined();
+  });
+});
+
+describe("TCP header (decode only)", () => {
+  // A SYN from 10.0.0.1:40000 to 10.0.0.2:80: seq 1, data offset 7 (28 bytes), flags 0x02,
+  // window 64240, checksum left 0, options MSS 1460, NOP, NOP, SACK permitted.
+  const syn = hex("9c40 0050 00000001 00000000 7002 faf0 0000 0000 020405b4 0101 0402");
+  it("decodes ports, numbers, flags and the options", () => {
+    expect(tcp.decode(syn)).toEqual({
+      srcPort: 40000, dstPort: 80, seq: 1, ack: 0, headerLength: 28, flags: TCP_FLAGS.SYN, window: 64240, checksum: 0, urgent: 0,
+      options: [{ kind: 2, data: hex("05b4") }, { kind: 1, data: Buffer.alloc(0) }, { kind: 1, data: Buffer.alloc(0) }, { kind: 4, data: Buffer.alloc(0) }],
+      payload: Buffer.alloc(0),
+    });
+  });
+  it("dissect finds it inside IPv4; a bad data offset or option length is a PacketError", () => {
+    const packet = ipv4.encode({ protocol: PROTO.TCP, src: "10.0.0.1", dst: "10.0.0.2", payload: Buffer.concat([syn, Buffer.from("hi")]) });
+    expect(dissect(packet).tcp).toMatchObject({ dstPort: 80, payload: Buffer.from("hi") });
+    const bad = (at: number, byte: number) => {
+      const b = Buffer.from(syn);
+      b[at] = byte;
+      return b;
+    };
+    expectError(() => tcp.decode(bad(12, 0x40)), "ERR_PACKET_BAD_LENGTH", 12);
+    expectError(() => tcp.decode(bad(12, 0xf0)), "ERR_PACKET_BAD_LENGTH", 12);
+    expectError(() => tcp.decode(bad(21, 9)), "ERR_PACKET_BAD_LENGTH", 21);
+    expectError(() => tcp.decode(syn.subarray(0, 19)), "ERR_PACKET_TRUNCATED", 0);
   });
 });
 
