@@ -9,10 +9,8 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import koffi from "koffi";
 import { dissect, ETHERTYPE, icmp as icmpCodec, ipv4Text, macText, PROTO, TCP_FLAGS, type Layers } from "./packet";
-import { LINKTYPE, PcapWriter } from "./pcap";
-import { IPPROTO, openCapture, openRaw, type BpfInsn } from "./rawsock";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep } from "./measure";
+import { IPPROTO, openRaw } from "./rawsock";
 
 // ---- fragment arithmetic (pure) -----------------------------------------------------------------
 
@@ -110,70 +108,9 @@ function ipLine(l: Layers, port: (p: number) => string): string {
   return `${head}${ip.src} > ${ip.dst}: ${name} fragment, length ${ip.payload.length}`;
 }
 
-// ---- capture (runs inside a host) ---------------------------------------------------------------
+// ---- capture (runs inside a host): helpers/capture.ts, re-exported so notebooks import one module
 
-export interface CaptureRequest {
-  iface: string;
-  /** A classic BPF program (`bpf.udpPort(5300)` etc.: its instructions are plain JSON). */
-  filter?: BpfInsn[];
-  /** Write every captured frame to this pcap file (linktype 1, Ethernet). */
-  pcap?: string;
-  /** Stop after this many frames. */
-  maxFrames?: number;
-}
-export interface CapturedFrame {
-  hex: string;
-  /** Kernel receive time, ms since the epoch. */
-  time: number;
-}
-export interface CaptureResult {
-  iface: string;
-  frames: CapturedFrame[];
-  /** Frames written to the pcap file (0 without one). */
-  written: number;
-}
-
-/** Starts capturing on `iface` and keeps going until `stop()`: a service whose `stop()` waits
- *  `settleMs` for frames still in flight, then returns what was captured. */
-export function startCapture(req: CaptureRequest) {
-  const cap = openCapture({ iface: req.iface, filter: req.filter });
-  const writer = req.pcap ? new PcapWriter(req.pcap, { linktype: LINKTYPE.ETHERNET }) : undefined;
-  const frames: CapturedFrame[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running && frames.length < (req.maxFrames ?? Infinity)) {
-      const f = await cap.next(100);
-      if (!f || !running) continue;
-      frames.push({ hex: f.data.toString("hex"), time: f.time });
-      writer?.write(f.data, f.time);
-    }
-  })();
-  let result: Promise<CaptureResult> | undefined;
-  const stop = (settleMs = 200) =>
-    (result ??= (async () => {
-      await sleep(settleMs);
-      running = false;
-      await loop;
-      await cap.close();
-      writer?.close();
-      return { iface: req.iface, frames, written: writer?.count ?? 0 };
-    })());
-  return {
-    iface: req.iface,
-    stop,
-    /** Frames so far. */
-    count: () => frames.length,
-    close: async () => void (await stop(0)),
-  };
-}
-
-/** Captures on `iface` for `ms` milliseconds or until `maxFrames` frames, whichever comes first. */
-export async function captureFor(req: CaptureRequest & { ms: number }): Promise<CaptureResult> {
-  const c = startCapture(req);
-  const until = Date.now() + req.ms;
-  while (Date.now() < until && c.count() < (req.maxFrames ?? Infinity)) await sleep(20);
-  return c.stop(0);
-}
+export { captureFor, startCapture, type CapturedFrame, type CaptureRequest, type CaptureResult } from "./capture";
 
 // ---- UDP with a chosen path-MTU-discovery mode --------------------------------------------------
 

@@ -44,14 +44,14 @@ export interface DhcpLabResult {
   transcript: client.DhcpTranscript;
   /** Our server's log and leases; for dnsmasq, the lines of its log about DHCP. */
   serverLog: server.ExchangeRecord[] | string[];
-  pcap: capture.CaptureSummary;
+  pcap: { path: string; frames: number };
 }
 
 /** Builds the lab, runs the exchange, stops the server and the capture; the lab stays open. */
 export async function runDhcpLab(lab: Lab, opts: DhcpLabOptions): Promise<DhcpLabResult> {
   const work = mkdtempSync(join(tmpdir(), "wirebook-dhcp-"));
   const pcap = resolve(opts.pcap ?? join(work, "dora.pcap"));
-  const cap = await lab.host("client").run(capture, "startCapture", { iface: "eth0", path: pcap, filter: bpf.udpPort(67) });
+  const cap = await lab.host("client").run(capture, "startCapture", { iface: "eth0", pcap, filter: bpf.udpPort(67) });
   try {
     const stopServer = await startServer(lab, opts.server, work);
     const transcript = await lab.host("client").run(client, "dhcpClient", {
@@ -63,7 +63,7 @@ export async function runDhcpLab(lab: Lab, opts: DhcpLabOptions): Promise<DhcpLa
       timeoutMs: 1000,
     });
     const serverLog = await stopServer();
-    return { server: opts.server, transcript, serverLog, pcap: await cap.close() };
+    return { server: opts.server, transcript, serverLog, pcap: { path: pcap, frames: (await cap.stop(200)).written } };
   } finally {
     await cap.close().catch(() => {}); // already closed unless something failed
     if (!opts.pcap) lab.onClose(() => rmSync(work, { recursive: true, force: true }));

@@ -39,6 +39,9 @@ export interface LinkSpec {
 export interface LabSpec {
   hosts: Record<string, HostSpec>;
   links: LinkSpec[];
+  /** IPv6 on the lab's interfaces (default off: its router solicitations and multicast reports
+   *  would appear at random moments in every capture). */
+  ipv6?: boolean;
 }
 
 export interface Interface {
@@ -177,6 +180,7 @@ export class Lab {
       const ns = this.prefix + name;
       await ip("netns", "add", ns);
       this.namespaces.push(ns);
+      if (!this.spec.ipv6) await this.disableIpv6(ns);
       await ip("-n", ns, "link", "set", "lo", "up");
       this.hosts.set(name, new LabHost(this, name, ns));
     }
@@ -195,6 +199,7 @@ export class Lab {
         const sw = `${this.prefix}switch${k}`;
         await ip("netns", "add", sw);
         this.namespaces.push(sw);
+        if (!this.spec.ipv6) await this.disableIpv6(sw);
         await ip("-n", sw, "link", "add", "br0", "type", "bridge");
         await ip("-n", sw, "link", "set", "br0", "up");
         for (const [i, end] of ends.entries()) {
@@ -229,6 +234,12 @@ export class Lab {
       );
       if (gateway) await run(this.wrap(["ip", "-n", ns, "route", "add", "default", "via", gateway.address!.split("/")[0]]));
     }
+  }
+
+  /** Before any interface exists, so that new ones inherit it ("default"). */
+  private async disableIpv6(ns: string): Promise<void> {
+    const script = "for k in all default; do echo 1 > /proc/sys/net/ipv6/conf/$k/disable_ipv6; done";
+    await run(this.wrap(["ip", "netns", "exec", ns, "sh", "-c", script]));
   }
 
   private async dropAtRandom(ns: string, dev: string, loss: number): Promise<void> {

@@ -54,13 +54,13 @@ const kinds = (t: client.DhcpTranscript) => t.messages.filter((m) => !m.note?.in
 
 /** Our AF_PACKET capture on the client's eth0, from before the first message until stop(); then tshark reads the file. */
 async function startCapture(name: string) {
-  const cap = await clientHost().run<typeof capture, "startCapture">(helper("capture"), "startCapture", { iface: "eth0", path: join(tmp, `${name}.pcap`), filter: bpf.udpPort(67) });
+  const cap = await clientHost().run<typeof capture, "startCapture">(helper("capture"), "startCapture", { iface: "eth0", pcap: join(tmp, `${name}.pcap`), filter: bpf.udpPort(67) });
   open.add(cap);
   return {
     async stop() {
       open.delete(cap);
-      const { path } = await cap.close();
-      const { frames, malformed } = await tsharkDhcp(path);
+      await cap.stop(200);
+      const { frames, malformed } = await tsharkDhcp(join(tmp, `${name}.pcap`));
       return { frames: frames.map((f) => `${f.type} ${f.src} > ${f.dst}`), malformed };
     },
   };
