@@ -87,6 +87,7 @@ export async function startLab(spec: LabSpec): Promise<Lab> {
 export class Lab {
   readonly interfaces: Interface[] = [];
   private readonly hosts = new Map<string, LabHost>();
+  private readonly switches = new Map<number, LabHost>();
   private holder?: ChildProcess;
   private readonly children = new Set<ChildProcess>();
   private readonly namespaces: string[] = [];
@@ -111,6 +112,15 @@ export class Lab {
     const host = this.hosts.get(name);
     if (!host) throw new LabError("ERR_LAB_HOST", `no host "${name}" in this lab (hosts: ${[...this.hosts.keys()].join(", ")})`);
     return host;
+  }
+
+  /** The switch of link `link` (one with three or more hosts): its bridge is `br0`, e.g.
+   *  `lab.switch(0).exec(["bridge", "fdb", "show", "br", "br0"])`. */
+  switch(link: number): LabHost {
+    this.usable();
+    const sw = this.switches.get(link);
+    if (!sw) throw new LabError("ERR_LAB_SWITCH", `link ${link} has no switch (only links of three or more hosts do)`);
+    return sw;
   }
 
   /** A host's address (without prefix length) on its first addressed link, or on link `link`. */
@@ -200,6 +210,7 @@ export class Lab {
         await ip("netns", "add", sw);
         this.namespaces.push(sw);
         if (!this.spec.ipv6) await this.disableIpv6(sw);
+        this.switches.set(k, new LabHost(this, `switch${k}`, sw));
         await ip("-n", sw, "link", "add", "br0", "type", "bridge");
         await ip("-n", sw, "link", "set", "br0", "up");
         for (const [i, end] of ends.entries()) {
@@ -284,7 +295,7 @@ export class Lab {
   }
 
   private async removeEverything(): Promise<{ namespacesRemoved: number }> {
-    await Promise.all([...this.hosts.values()].map((h) => h.stopAgent()));
+    await Promise.all([...this.hosts.values(), ...this.switches.values()].map((h) => h.stopAgent()));
     await Promise.all([...this.children].map((c) => stop(c)));
     let removed = 0;
     for (const ns of this.namespaces.reverse()) {
