@@ -103,7 +103,7 @@ export class Lab {
     /** Every namespace of this lab starts with it: `wirebook-<pid>-<n>-`. */
     readonly prefix: string,
   ) {
-    this.closeNow = onShutdown(() => this.teardown());
+    this.closeNow = access.mode === "none" ? async () => {} : onShutdown(() => this.teardown());
   }
 
   /** The host's handle: run commands and helper functions inside it. */
@@ -154,6 +154,7 @@ export class Lab {
 
   /** Stops agents and processes, deletes the namespaces; safe to call twice. */
   async close(): Promise<{ namespacesRemoved: number }> {
+    if (this.access.mode === "none") throw labUnavailable(this.access.reason);
     this.closed = true;
     await this.closeNow();
     return this.teardown();

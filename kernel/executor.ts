@@ -7,7 +7,7 @@ import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
 import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
-import { isCellSkipped, skipLine } from "./skip";
+import { isCellSkipped, isSkippedValue, skippedValue, skipLine } from "./skip";
 
 export interface CellError {
   ename: string;
@@ -32,7 +32,9 @@ const executedJs = new Map<number, string>();
 
 export function createExecutor(cwd: string) {
   const converter: Converter = createConverter({});
-  const exports = cellExports();
+  // Names the running cell (re)defines: if it is skipped, they get stand-ins (kernel/skip.ts).
+  let definedByCell = new Set<string>();
+  const exports = cellExports((name) => definedByCell.add(name));
   const cellRequire = Module.createRequire(join(cwd, "cell.js"));
   (globalThis as any).__tslab__ = { exports, require: cellRequire };
   let prevDecl = "";
@@ -49,6 +51,7 @@ export function createExecutor(cwd: string) {
     }
     const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__tslab__.exports, __tslab__.require)`;
     executedJs.set(label, js);
+    definedByCell = new Set();
     try {
       // breakOnSigint breaks a synchronous loop, but Node's SIGINT watchdog swallows a signal that
       // arrives as the script returns. An async cell returns as soon as it first awaits, so there
@@ -62,6 +65,8 @@ export function createExecutor(cwd: string) {
       }
     } catch (e) {
       if (!isCellSkipped(e)) return { ok: false, ...describeError(e) };
+      for (const name of definedByCell) if (exports[name] === undefined) exports[name] = skippedValue(e);
+      prevDecl = converted.declOutput ?? "";
       process.stdout.write(skipLine(e));
       return { ok: true, value: undefined, hasValue: false };
     } finally {
@@ -72,6 +77,14 @@ export function createExecutor(cwd: string) {
     if (!name || !(name in exports)) return { ok: true, value: undefined, hasValue: false };
     const value = exports[name];
     delete exports[name];
+    if (isSkippedValue(value)) {
+      try {
+        (value as { touch: unknown }).touch; // throws the skip it stands for
+      } catch (e) {
+        if (isCellSkipped(e)) process.stdout.write(skipLine(e));
+      }
+      return { ok: true, value: undefined, hasValue: false };
+    }
     return { ok: true, value, hasValue: value !== undefined };
   }
 
@@ -102,11 +115,13 @@ export function createExecutor(cwd: string) {
 export type Executor = ReturnType<typeof createExecutor>;
 
 /** tslab's exports object: named imports become defineProperty calls, which must stay rewritable. */
-function cellExports(): Record<string, any> {
+function cellExports(onDefine: (name: string) => void): Record<string, any> {
   const store: Record<string, any> = {};
   return new Proxy(store, {
     defineProperty(_t, prop, attrs) {
-      if (prop !== "__esModule") store[prop as string] = attrs.get ? attrs.get() : attrs.value;
+      if (prop === "__esModule") return true;
+      store[prop as string] = attrs.get ? attrs.get() : attrs.value;
+      onDefine(prop as string);
       return true;
     },
   });

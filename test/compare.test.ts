@@ -185,3 +185,21 @@ describe("a real mismatch", () => {
     ]);
   });
 });
+
+describe("documented skips (kernel/skip.ts)", () => {
+  const cell = { id: "c1", cell_type: "code", metadata: {}, source: "", execution_count: 1, outputs: [{ output_type: "stream", name: "stdout", text: "42\n" }] } as any;
+  const skip = "skipped: this cell needs a network-namespace lab, and WIREBOOK_LAB=none turns the lab off\n";
+  const out = (text: string) => [{ output_type: "stream", name: "stdout", text }] as any;
+
+  it("counts a cell that ends in one skip line as skipped, only where skips are allowed", () => {
+    expect(checkCell(cell, out(skip), [], { allowSkips: true })).toEqual({ mode: "skip", reason: "documented skip" });
+    expect(checkCell(cell, out(`before the lab step\n${skip}`), [], { allowSkips: true }).mode).toBe("skip");
+    expect(checkCell(cell, out(skip), []).mode).toBe("compare");
+  });
+
+  it("does not take a skip line in the middle, or two of them, or stderr, for a skip", () => {
+    expect(checkCell(cell, out(`${skip}more output\n`), [], { allowSkips: true }).mode).toBe("compare");
+    expect(checkCell(cell, out(`${skip}${skip}`), [], { allowSkips: true }).mode).toBe("compare");
+    expect(checkCell(cell, [{ output_type: "stream", name: "stderr", text: skip }] as any, [], { allowSkips: true }).mode).toBe("compare");
+  });
+});

@@ -31,6 +31,28 @@ const out = mkdtempSync(join(tmpdir(), "wirebook-unprivileged-"));
 chmodSync(out, 0o777);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+describe.skipIf(!labNotebooks.length)("lab notebooks where no lab can be built (WIREBOOK_LAB=none)", () => {
+  it.each(labNotebooks)("%s: every cell passes or is a documented skip", async (file) => {
+    const dir = join(out, "none");
+    const r = await run(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", join("notebooks", file), "--out", dir], {
+      cwd: root,
+      env: { ...process.env, WIREBOOK_LAB: "none" },
+      timeoutMs: 300_000,
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const stored = readNotebook(join(root, "notebooks", file));
+    const fresh = readNotebook(join(dir, file));
+    let skips = 0;
+    stored.cells.forEach((cell, i) => {
+      if (cell.cell_type !== "code") return;
+      const check = checkCell(cell, fresh.cells[i].outputs ?? [], rules, { allowSkips: true });
+      if (check.mode === "skip") skips++;
+      else expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
+    });
+    expect(skips).toBeGreaterThan(0);
+  }, 320_000);
+});
+
 describe.skipIf(labAccess().mode !== "root" || !labNotebooks.length)(`lab notebooks as an ordinary user (${nobodyCanRead ? "nobody" : "root without capabilities"})`, () => {
   it.each(labNotebooks)("%s", async (file) => {
     const [cmd, ...args] = asUser;

@@ -166,6 +166,14 @@ describe("where no lab can be built", () => {
       expect(start.outputs).toEqual([
         { output_type: "stream", name: "stdout", text: "skipped: this cell needs a network-namespace lab, and WIREBOOK_LAB=none turns the lab off\n" },
       ]);
+      // A cell that uses what a skipped cell declared is skipped too, for the same reason.
+      const dependent = await kernel.execute("const rows = lab.describe();\nconsole.log('never printed');");
+      const uses = await kernel.execute("rows.length");
+      const shows = await kernel.execute("rows");
+      for (const ex of [dependent, uses, shows]) {
+        expect(ex.reply.status).toBe("ok");
+        expect(ex.outputs).toEqual(start.outputs);
+      }
       const after = await kernel.execute("1 + 1");
       expect(after.outputs[0]).toMatchObject({ output_type: "execute_result", data: { "text/plain": "2" } });
     } finally {
