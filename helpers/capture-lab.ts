@@ -11,6 +11,7 @@ import koffi from "koffi";
 import { dissect, ETHERTYPE, icmp as icmpCodec, ipv4Text, macText, PROTO, TCP_FLAGS, type Layers } from "./packet";
 import { sleep } from "./measure";
 import { IPPROTO, openRaw } from "./rawsock";
+import { assertInLabHost } from "./lab-guard";
 
 // ---- fragment arithmetic (pure) -----------------------------------------------------------------
 
@@ -152,6 +153,7 @@ export interface SendResult {
  *  IP_MTU_DISCOVER set to `mode`, one after another. After each send it waits `waitMs` and
  *  reports what the kernel said (EMSGSIZE) and the ICMP errors that came back. */
 export async function udpSend(req: { to: string; port: number; srcPort: number; sizes: number[]; mode: keyof typeof PMTUDISC; waitMs?: number }): Promise<SendResult[]> {
+  assertInLabHost("capture-lab.udpSend");
   const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
   sock.on("error", () => {}); // errors are reported through each send's callback
   await new Promise<void>((r) => sock.bind(req.srcPort, r));
@@ -235,6 +237,7 @@ export function rawReceiver(protocol: number) {
 
 /** Sends an echo request built with packet.ts on a raw ICMP socket; reports the reply. */
 export async function ping(to: string, opts: { id: number; seq: number; data: string; timeoutMs?: number }) {
+  assertInLabHost("capture-lab.ping");
   const raw = openRaw({ protocol: IPPROTO.ICMP });
   try {
     raw.send(icmpCodec.encode({ kind: "echo-request", id: opts.id, seq: opts.seq, data: Buffer.from(opts.data) }), to);

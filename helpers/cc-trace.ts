@@ -4,6 +4,7 @@
 import * as net from "node:net";
 import { nowMs } from "./measure";
 import { congestionInfo, getCongestion, setCongestion, type CongestionInfo } from "./tcpinfo";
+import { assertInLabHost } from "./lab-guard";
 
 /** A server that reads and discards everything: the receiving end of a bulk flow. */
 export async function tcpSink(address = "0.0.0.0") {
@@ -42,6 +43,7 @@ export interface FlowTrace {
 
 /** Sends as fast as the connection allows for `seconds`, sampling TCP_INFO every `everyMs`. */
 export async function traceFlow(opts: { to: string; port: number; algorithm: string; seconds: number; everyMs?: number }): Promise<FlowTrace> {
+  assertInLabHost("cc-trace.traceFlow");
   const everyMs = opts.everyMs ?? 10;
   const socket = net.connect({ host: opts.to, port: opts.port });
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));

@@ -18,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { CLIENT_PORT, decode, DhcpError, encode, maskToPrefix, randomXid, SERVER_PORT, summarize, type DhcpMessage, type DhcpMessageInput, type DhcpMessageType } from "./dhcp";
 import { bindToDevice } from "./sockopt";
+import { assertInLabHost } from "./lab-guard";
 
 const run = promisify(execFile);
 
@@ -123,6 +124,7 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
   if (typeof opts.renew === "number" && !(opts.renew >= 0)) bad(`renew: milliseconds to wait, not ${opts.renew}`);
   for (const k of ["requestedIp", "rebootIp"] as const) if (opts[k] !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(opts[k]!)) bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
   if (opts.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.mac)) bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
+  assertInLabHost("dhcp-client.dhcpClient");
   const mac = opts.mac ?? readFileSync(`/sys/class/net/${opts.iface}/address`, "utf8").trim();
   const timeout = opts.timeoutMs ?? 1000;
   const attempts = opts.attempts ?? 4;

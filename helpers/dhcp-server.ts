@@ -8,6 +8,7 @@
 import dgram from "node:dgram";
 import { CLIENT_PORT, decode, DhcpError, encode, intToIp, ipToInt, prefixToMask, SERVER_PORT, summarize, type DhcpMessage, type DhcpMessageInput, type DhcpMessageType } from "./dhcp";
 import { bindToDevice } from "./sockopt";
+import { assertInLabHost } from "./lab-guard";
 
 export interface DhcpServerOptions {
   /** the interface to serve, and only that one */
@@ -242,6 +243,7 @@ export interface DhcpServerHandle {
 /** Listens on UDP port 67 of `iface` only (SO_BINDTODEVICE: root) and answers from the pool.
  *  Call it inside a network namespace the notebook made, never on a real LAN. */
 export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHandle> {
+  assertInLabHost("dhcp-server.startDhcpServer");
   const responder = createDhcpResponder(opts);
   const port = opts.port ?? SERVER_PORT;
   const started = Date.now();

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { nowMs } from "./measure";
 import { dissect } from "./packet";
 import { bpf, IPPROTO, openCapture, openRaw, type BpfInsn, type Capture, type RawSocket } from "./rawsock";
+import { assertInLabHost } from "./lab-guard";
 
 /** A packet as it crosses the agent boundary: the bytes as hex, and the IPv4 source. */
 export interface HexPacket {
@@ -43,6 +44,7 @@ async function drainFor(s: RawSocket, ms: number): Promise<HexPacket[]> {
  * host meanwhile: those are returned in `others`, not mistaken for the reply.
  */
 export async function echo(dst: string, messageHex: string, { id, timeoutMs = 1000 }: { id: number; timeoutMs?: number }) {
+  assertInLabHost("icmp-lab.echo");
   const message = bytes(messageHex, "messageHex");
   const s = openRaw({ protocol: IPPROTO.ICMP });
   try {
@@ -64,6 +66,7 @@ export async function echo(dst: string, messageHex: string, { id, timeoutMs = 10
 
 /** A raw ICMP socket kept open in the host: what it receives, whoever the packets were for. */
 export function icmpSocket() {
+  assertInLabHost("icmp-lab.icmpSocket");
   const s = openRaw({ protocol: IPPROTO.ICMP });
   return {
     /** Sends an ICMP message (hex) to `dst`; the kernel adds the IPv4 header. */
@@ -95,6 +98,7 @@ export interface ProbeOptions {
  * from an AF_PACKET capture on the outgoing interface `iface` (Ethernet header removed).
  */
 export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, payloadHex = "", timeoutMs = 1000 }: ProbeOptions, iface = "eth0") {
+  assertInLabHost("icmp-lab.udpProbe");
   const payload = bytes(payloadHex, "payloadHex");
   const raw = openRaw({ protocol: IPPROTO.ICMP });
   let cap: Capture | undefined;
@@ -143,6 +147,7 @@ export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, p
  * datagrams `gapMs` apart and lists what happened to each ("sent" or the error's code).
  */
 export async function connectedUdp(dst: string, port: number, { srcPort, count = 3, gapMs = 100 }: { srcPort: number; count?: number; gapMs?: number }) {
+  assertInLabHost("icmp-lab.connectedUdp");
   const sock = createSocket("udp4");
   const events: string[] = [];
   sock.on("error", (e: NodeJS.ErrnoException) => events.push(`'error' event: ${e.code}`));
@@ -168,6 +173,7 @@ export async function connectedUdp(dst: string, port: number, { srcPort, count =
  * total length (and the source address and ID when they are zero).
  */
 export async function sendHdrincl(packetHex: string, dst: string): Promise<void> {
+  assertInLabHost("icmp-lab.sendHdrincl");
   const s = openRaw({ protocol: IPPROTO.RAW, hdrincl: true });
   try {
     s.send(bytes(packetHex, "packetHex"), dst);
@@ -178,6 +184,7 @@ export async function sendHdrincl(packetHex: string, dst: string): Promise<void>
 
 /** Sends one Ethernet frame (hex) out of `iface` on an AF_PACKET socket, exactly as given. */
 export async function sendFrame(frameHex: string, iface = "eth0"): Promise<void> {
+  assertInLabHost("icmp-lab.sendFrame");
   const cap = openCapture({ iface, filter: [{ code: 0x06, jt: 0, jf: 0, k: 0 }] as BpfInsn[] }); // ret #0: receive nothing
   try {
     cap.send(bytes(frameHex, "frameHex"));
@@ -260,6 +267,7 @@ export function setIpv4Sysctl(name: string, value: string): string {
 
 /** Sends one UDP datagram from an ordinary dgram socket bound to `srcPort` and closes it. */
 export async function udpSend(dst: string, port: number, { srcPort, payloadHex }: { srcPort: number; payloadHex: string }): Promise<void> {
+  assertInLabHost("icmp-lab.udpSend");
   const sock = createSocket("udp4");
   try {
     await new Promise<void>((resolve, reject) => {

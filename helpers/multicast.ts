@@ -6,6 +6,7 @@
 import * as dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import { endianness } from "node:os";
+import { assertInLabHost } from "./lab-guard";
 
 export interface Datagram {
   text: string;
@@ -69,6 +70,8 @@ export interface SendResult {
 
 /** Sends each text as one datagram to `to`:`port` from a fresh socket. */
 export async function send(to: string, port: number, texts: string[], opts: SendOptions = {}): Promise<SendResult> {
+  // Loopback stays on this machine; a broadcast or group address is sent only from a lab host.
+  if (!to.startsWith("127.")) assertInLabHost("multicast.send");
   const socket = dgram.createSocket("udp4");
   try {
     await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
