@@ -1,5 +1,6 @@
 // nbval-style replay: every notebook is executed by the kernel and each code cell's fresh outputs
 // are compared with the stored ones after sanitizing (fixtures/nbval-sanitize.cfg).
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +8,7 @@ import { checkCell } from "../kernel/compare";
 import { readNotebook } from "../kernel/nbformat";
 import { runNotebook, type RunResult } from "../kernel/runner";
 import { loadSanitizeConfig } from "../kernel/sanitize";
-import { labAccess } from "../helpers/lab";
+import { labAccess, staleNamespaces } from "../helpers/lab";
 
 const root = join(__dirname, "..");
 const rules = loadSanitizeConfig(join(root, "fixtures", "nbval-sanitize.cfg"));
@@ -44,7 +45,12 @@ describe.each(files)("%s", (file) => {
   });
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // Every notebook's kernel has exited: no lab namespace or agent may have outlived it.
+  if (labAccess().mode === "root") {
+    expect(await staleNamespaces()).toEqual([]);
+    expect(spawnSync("pgrep", ["-f", "helpers/lab-agent.ts"]).stdout.toString()).toBe("");
+  }
   if (!tally.withOutput) return;
   const share = tally.compared / (tally.withOutput - tally.documentedSkips);
   console.log(
