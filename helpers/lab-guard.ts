@@ -1,8 +1,8 @@
 // A guard for helpers that broadcast, craft packets or send to arbitrary addresses: they run only
 // inside a lab host, a network namespace of its own, so nothing they send reaches this machine's
-// real network. A lab host's agent was started by the kernel, so its namespace differs from its
-// parent's; code running on the machine's own network shares its namespace with its parent (and
-// with pid 1, where that is readable).
+// real network. Code on the machine's own network shares its namespace with its parent and with
+// pid 1. A lab agent's namespace differs from the one the lab was built from, which the lab tells
+// it in an environment variable (from inside a user namespace, /proc cannot show it).
 import { readlinkSync } from "node:fs";
 
 export class NotInLabError extends Error {
@@ -21,12 +21,15 @@ const netnsOf = (pid: string) => {
   }
 };
 
+/** Set by helpers/lab.ts for its agents: the namespace the lab was built from. */
+export const OUTSIDE_NETNS = "WIREBOOK_OUTSIDE_NETNS";
+
 let inLab: boolean | undefined;
 
 export function assertInLabHost(what: string): void {
   if (inLab === undefined) {
     const own = netnsOf("self");
-    const others = [netnsOf(String(process.ppid)), netnsOf("1")].filter((ns) => ns !== undefined);
+    const others = [process.env[OUTSIDE_NETNS], netnsOf(String(process.ppid)), netnsOf("1")].filter((ns) => ns !== undefined);
     inLab = !!own && others.length > 0 && !others.includes(own);
   }
   if (!inLab) throw new NotInLabError(what);

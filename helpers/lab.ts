@@ -10,7 +10,9 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { readlinkSync } from "node:fs";
 import { labAccess, labUnavailable, type LabAccess } from "./lab-access";
+import { OUTSIDE_NETNS } from "./lab-guard";
 import { onShutdown } from "./resources";
 
 export { labAccess } from "./lab-access";
@@ -169,9 +171,9 @@ export class Lab {
   }
 
   /** Starts a tracked process; it is stopped by close(). */
-  spawnTracked(argv: string[], stdio: ("pipe" | "inherit" | "ignore")[] = ["ignore", "pipe", "pipe"]): ChildProcess {
+  spawnTracked(argv: string[], stdio: ("pipe" | "inherit" | "ignore")[] = ["ignore", "pipe", "pipe"], env?: NodeJS.ProcessEnv): ChildProcess {
     const [cmd, ...args] = this.wrap(argv);
-    const child = spawn(cmd, args, { stdio });
+    const child = spawn(cmd, args, { stdio, env: env ?? process.env });
     this.children.add(child);
     child.once("exit", () => this.children.delete(child));
     child.on("error", () => {}); // reported through exit codes and the caller's own checks
@@ -363,7 +365,10 @@ export class LabHost {
   }
 
   private async startAgent() {
-    const child = this.lab.spawnTracked(["ip", "netns", "exec", this.netns, process.execPath, "--require", TSX, AGENT], ["pipe", "inherit", "inherit", "pipe"]);
+    // The namespace the agent must not be in (lab-guard.ts): inside a user namespace it cannot
+    // read ours from /proc, so it is told.
+    const env = { ...process.env, [OUTSIDE_NETNS]: readlinkSync("/proc/self/ns/net") };
+    const child = this.lab.spawnTracked(["ip", "netns", "exec", this.netns, process.execPath, "--require", TSX, AGENT], ["pipe", "inherit", "inherit", "pipe"], env);
     const pending = new Map<number, Pending>();
     let nextId = 1;
     const replies = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });

@@ -17,7 +17,8 @@ async function main() {
     const seenByB = await lab.host("b").run(probe, "addresses");
     const mtu = await lab.host("b").exec(["cat", "/sys/class/net/eth0/mtu"]);
     const uid = await lab.host("b").exec(["id", "-u"]);
-    console.log(JSON.stringify({ mode: labAccess().mode, back, seenByB, mtu: Number(mtu), uidInside: Number(uid), prefix: lab.prefix }));
+    const guardLetsAgentsSend = await lab.host("a").run(probe, "insideLab");
+    console.log(JSON.stringify({ mode: labAccess().mode, back, seenByB, mtu: Number(mtu), uidInside: Number(uid), guardLetsAgentsSend, prefix: lab.prefix }));
   } finally {
     await lab.close();
   }
