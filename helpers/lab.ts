@@ -371,10 +371,12 @@ export class LabHost {
     const child = this.lab.spawnTracked(["ip", "netns", "exec", this.netns, process.execPath, "--require", TSX, AGENT], ["pipe", "inherit", "inherit", "pipe"], env);
     const pending = new Map<number, Pending>();
     let nextId = 1;
+    let gone: LabError | undefined;
     const replies = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
     const ready = new Promise<void>((resolve, reject) => {
       child.once("exit", (code, signal) => {
-        const err = new LabError("ERR_LAB_AGENT", `the agent in host "${this.name}" exited (${signal ?? `code ${code}`})`);
+        const err = new LabError("ERR_LAB_AGENT", `the agent in host "${this.name}" exited (${signal ?? `code ${code}`}); was the lab closed?`);
+        gone = err;
         reject(err);
         for (const p of pending.values()) p.reject(err);
         pending.clear();
@@ -391,6 +393,7 @@ export class LabHost {
     });
     const send = (message: object): Promise<any> =>
       new Promise((resolve, reject) => {
+        if (gone) return reject(gone); // a service used after lab.close(): fail now, never hang
         const id = nextId++;
         pending.set(id, { resolve, reject });
         child.stdin!.write(`${JSON.stringify({ id, ...message })}\n`);

@@ -88,11 +88,12 @@ describe.skipIf(!asRoot)("a lab as root", () => {
 
   it("removes every namespace and agent on close, and refuses use afterwards", async () => {
     const other = await startLab({ hosts: { x: {}, y: {} }, links: [{ between: ["x", "y"], subnet: "10.9.0.0/30" }] });
-    await inHost(other.host("x"), "addresses");
+    const echo = await inHost(other.host("x"), "udpEcho", "0.0.0.0");
     expect(await other.close()).toEqual({ namespacesRemoved: 2 });
     expect(namespaces().filter((n) => n.startsWith(other.prefix))).toEqual([]);
     expect(spawnSync("pgrep", ["-f", `${other.prefix}x`]).status).toBe(1);
     expect(() => other.host("x")).toThrow(/has been closed/);
+    await expect(echo.echoed()).rejects.toMatchObject({ code: "ERR_LAB_AGENT" }); // a service of the closed lab
     expect(await other.close()).toEqual({ namespacesRemoved: 2 }); // twice is fine
   });
 
