@@ -10,7 +10,7 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { labAccess, labUnavailable, type LabAccess } from "./lab-access";
 import { OUTSIDE_NETNS } from "./lab-guard";
 import { onShutdown } from "./resources";
@@ -481,12 +481,17 @@ async function removeStaleLabs(): Promise<void> {
   }
 }
 
+/** A process that still runs; a zombie (dead, not yet reaped by its parent) does not count. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return false; // gone meanwhile
   }
 }
 

@@ -133,7 +133,9 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
   it("leaves no agent running when the kernel is killed, and the next lab removes its namespaces", async () => {
     const kernel = await KernelClient.start();
     const prefix = prefixOf(await kernel.execute(startCell));
+    const exited = new Promise((r) => kernel.process.once("exit", r));
     kernel.process.kill("SIGKILL");
+    await exited;
     // Each agent reads its stdin from the kernel: the pipe closes and the agent exits.
     const deadline = Date.now() + 10_000;
     while (spawnSync("pgrep", ["-f", prefix]).status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
