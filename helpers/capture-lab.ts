@@ -7,10 +7,10 @@
 // lab's user namespace); nothing here creates a namespace.
 import * as dgram from "node:dgram";
 import * as net from "node:net";
-import koffi from "koffi";
 import { dissect, ETHERTYPE, icmp as icmpCodec, ipv4Text, macText, PROTO, TCP_FLAGS, type Layers } from "./packet";
 import { sleep } from "./measure";
 import { IPPROTO, openRaw } from "./rawsock";
+import { getsockopt, setsockopt } from "./sockopt";
 import { assertInLabHost } from "./lab-guard";
 
 // ---- fragment arithmetic (pure) -----------------------------------------------------------------
@@ -121,26 +121,6 @@ const SOL_IP = 0;
 const IP_MTU_DISCOVER = 10;
 const IP_MTU = 14;
 
-let sockopt: { set: (...a: unknown[]) => number; get: (...a: unknown[]) => number } | undefined;
-function libc() {
-  if (!sockopt) {
-    const lib = koffi.load("libc.so.6");
-    sockopt = {
-      set: lib.func("int setsockopt(int fd, int level, int name, const int *value, uint32_t length)"),
-      get: lib.func("int getsockopt(int fd, int level, int name, _Out_ int *value, _Inout_ uint32_t *length)"),
-    };
-  }
-  return sockopt;
-}
-
-/** The descriptor under a bound dgram socket (Node keeps its handle under a private symbol). */
-function dgramFd(socket: dgram.Socket): number {
-  const state = Object.getOwnPropertySymbols(socket).find((k) => k.description === "state symbol");
-  const fd = state ? (socket as any)[state]?.handle?.fd : undefined;
-  if (typeof fd !== "number" || fd < 0) throw new Error("the UDP socket has no file descriptor yet (bind it first)");
-  return fd;
-}
-
 export interface SendResult {
   size: number;
   /** "sent", or the errno code of a send the kernel refused (EMSGSIZE). */
@@ -159,7 +139,7 @@ export async function udpSend(req: { to: string; port: number; srcPort: number; 
   await new Promise<void>((r) => sock.bind(req.srcPort, r));
   const raw = openRaw({ protocol: IPPROTO.ICMP });
   try {
-    if (libc().set(dgramFd(sock), SOL_IP, IP_MTU_DISCOVER, [PMTUDISC[req.mode]], 4) !== 0) throw new Error(`setsockopt IP_MTU_DISCOVER failed, errno ${koffi.errno()}`);
+    setsockopt(sock, SOL_IP, IP_MTU_DISCOVER, PMTUDISC[req.mode]);
     const out: SendResult[] = [];
     for (const size of req.sizes) {
       const result = await new Promise<string>((resolve) => sock.send(Buffer.alloc(size, 0x61), req.port, req.to, (err) => resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : "sent")));
@@ -187,9 +167,7 @@ export async function pathMtu(to: string): Promise<number> {
   const sock = dgram.createSocket("udp4");
   await new Promise<void>((r) => sock.connect(9, to, () => r()));
   try {
-    const value = [0];
-    if (libc().get(dgramFd(sock), SOL_IP, IP_MTU, value, [4]) !== 0) throw new Error(`getsockopt IP_MTU failed, errno ${koffi.errno()}`);
-    return value[0];
+    return getsockopt(sock, SOL_IP, IP_MTU);
   } finally {
     sock.close();
   }

@@ -33,14 +33,17 @@ function load() {
   return libc;
 }
 
-/** The file descriptor under a Node socket or server (it has one once connected or listening). */
-export function fdOf(s: Socket | Server): number {
-  const fd = (s as any)._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw new SockoptError("ERR_NO_FD", "the socket has no file descriptor yet (not connected or listening)");
+/** The file descriptor under a Node socket, server or UDP socket (it has one once connected,
+ *  listening or bound). Node keeps a UDP socket's handle under a private symbol; its public-looking
+ *  `_handle` getter works too but prints a deprecation warning (DEP0112) into the notebook. */
+export function fdOf(s: Socket | Server | DgramSocket): number {
+  const state = Object.getOwnPropertySymbols(s).find((k) => k.description === "state symbol");
+  const fd = state ? (s as any)[state]?.handle?.fd : (s as any)._handle?.fd;
+  if (typeof fd !== "number" || fd < 0) throw new SockoptError("ERR_NO_FD", "the socket has no file descriptor yet (not connected, listening or bound)");
   return fd;
 }
 
-export function getsockopt(s: Socket | Server, level: number, name: number): number {
+export function getsockopt(s: Socket | Server | DgramSocket, level: number, name: number): number {
   const value = [0];
   const r = load().get(fdOf(s), level, name, value, [4]);
   if (r !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(${level}, ${name}) failed, errno ${load().errno()}`);
@@ -57,11 +60,7 @@ let setBytes: ((...a: unknown[]) => number) | undefined;
  *  bind callback. */
 export function bindToDevice(socket: DgramSocket, iface: string): void {
   if (!/^[^\s/]{1,15}$/.test(iface)) throw new SockoptError("ERR_INVALID_ARG_VALUE", `not an interface name: ${JSON.stringify(iface)}`);
-  // Node keeps a dgram socket's handle under a private symbol; the public-looking `_handle` getter
-  // works too but prints a deprecation warning (DEP0112) into the notebook's output.
-  const state = Object.getOwnPropertySymbols(socket).find((k) => k.description === "state symbol");
-  const fd = (state ? (socket as any)[state]?.handle?.fd : undefined) ?? (socket as any)._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw new SockoptError("ERR_NO_FD", "the UDP socket has no file descriptor yet (bind it first)");
+  const fd = fdOf(socket);
   load();
   setBytes ??= koffi.load("libc.so.6").func("int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t length)");
   const name = Buffer.from(iface + "\0");
@@ -70,7 +69,7 @@ export function bindToDevice(socket: DgramSocket, iface: string): void {
   }
 }
 
-export function setsockopt(s: Socket | Server, level: number, name: number, value: number): void {
+export function setsockopt(s: Socket | Server | DgramSocket, level: number, name: number, value: number): void {
   const r = load().set(fdOf(s), level, name, [value], 4);
   if (r !== 0) throw new SockoptError("ERR_SETSOCKOPT", `setsockopt(${level}, ${name}, ${value}) failed, errno ${load().errno()}`);
 }
