@@ -35,47 +35,34 @@ const out = mkdtempSync(join(tmpdir(), "wirebook-unprivileged-"));
 chmodSync(out, 0o777);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** Runs one notebook with the project's runner (behind `prefix`, in `env`), compares every code
+ *  cell with its stored outputs, and returns how many cells were documented skips. */
+async function replayWith(file: string, dir: string, prefix: string[], env: NodeJS.ProcessEnv, allowSkips: boolean): Promise<number> {
+  const [cmd, ...args] = [...prefix, process.execPath, "--require", "tsx/cjs", "kernel/run.ts", join("notebooks", file), "--out", dir];
+  const r = await run(cmd, args, { cwd: root, env: { ...process.env, ...env }, timeoutMs: 300_000 });
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  const stored = readNotebook(join(root, "notebooks", file));
+  const fresh = readNotebook(join(dir, file));
+  let skips = 0;
+  stored.cells.forEach((cell, i) => {
+    if (cell.cell_type !== "code") return;
+    const check = checkCell(cell, fresh.cells[i].outputs ?? [], rules, { allowSkips });
+    if (check.mode === "skip") skips++;
+    else expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
+  });
+  return skips;
+}
+
 describe.skipIf(!labNotebooks.length)("lab notebooks where no lab can be built (WIREBOOK_LAB=none)", () => {
   it.each(labNotebooks)("%s: every cell passes or is a documented skip", async (file) => {
-    const dir = join(out, "none");
-    const r = await run(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", join("notebooks", file), "--out", dir], {
-      cwd: root,
-      env: { ...process.env, WIREBOOK_LAB: "none" },
-      timeoutMs: 300_000,
-    });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const stored = readNotebook(join(root, "notebooks", file));
-    const fresh = readNotebook(join(dir, file));
-    let skips = 0;
-    stored.cells.forEach((cell, i) => {
-      if (cell.cell_type !== "code") return;
-      const check = checkCell(cell, fresh.cells[i].outputs ?? [], rules, { allowSkips: true });
-      if (check.mode === "skip") skips++;
-      else expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
-    });
-    expect(skips).toBeGreaterThan(0);
+    expect(await replayWith(file, join(out, "none"), [], { WIREBOOK_LAB: "none" }, true)).toBeGreaterThan(0);
   }, 320_000);
 });
 
 const who = `${nobodyCanRead ? "nobody" : "root without capabilities"}, ${userHasUserns ? "in a user namespace" : "no user namespaces: lab cells skip"}`;
 describe.skipIf(labAccess().mode !== "root" || !labNotebooks.length)(`lab notebooks as an ordinary user (${who})`, () => {
   it.each(labNotebooks)("%s", async (file) => {
-    const [cmd, ...args] = asUser;
-    const r = await run(cmd, [...args, process.execPath, "--require", "tsx/cjs", "kernel/run.ts", join("notebooks", file), "--out", out], {
-      cwd: root,
-      env: { ...process.env, HOME: out, WIREBOOK_DEBUG: "" },
-      timeoutMs: 300_000,
-    });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const stored = readNotebook(join(root, "notebooks", file));
-    const fresh = readNotebook(join(out, file));
-    let skips = 0;
-    stored.cells.forEach((cell, i) => {
-      if (cell.cell_type !== "code") return;
-      const check = checkCell(cell, fresh.cells[i].outputs ?? [], rules, { allowSkips: !userHasUserns });
-      if (check.mode === "skip") skips++;
-      else expect(check.actual, `${file} cell ${cell.id}`).toEqual(check.expected);
-    });
+    const skips = await replayWith(file, out, asUser, { HOME: out, WIREBOOK_DEBUG: "" }, !userHasUserns);
     if (!userHasUserns) expect(skips).toBeGreaterThan(0);
   }, 320_000);
 });
