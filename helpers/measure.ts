@@ -45,10 +45,9 @@ export function summarize(samples: number[]): Summary {
 export const ms = (x: number) => `${x.toFixed(2)} ms`;
 /** A data rate in Gbit/s, in the form the sanitizer matches. */
 export const gbps = (bitsPerSecond: number) => `${(bitsPerSecond / 1e9).toFixed(2)} Gbit/s`;
-/** A packet rate in thousands per second, in the form the sanitizer matches. */
-/** Rates of a rate-limited lab link: one decimal in Mbit/s. */
+/** Rates of a rate-limited lab link: one decimal in Mbit/s, in the form the sanitizer matches. */
 export const mbps = (bitsPerSecond: number) => `${(bitsPerSecond / 1e6).toFixed(1)} Mbit/s`;
-
+/** A packet rate in thousands per second, in the form the sanitizer matches. */
 export const kpps = (packetsPerSecond: number) => `${(packetsPerSecond / 1000).toFixed(1)} kpps`;
 /** A memory size in MiB, in the form the sanitizer matches. */
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;

@@ -1,6 +1,7 @@
 // Charts as vega-lite v5 specs, displayed as one bundle: the spec as a JSON object (JupyterLab,
 // VS Code render it), an SVG rendered from the same spec in Node with vega (classic Notebook,
 // GitHub, plain HTML), and a one-line text summary. No browser, no native canvas.
+import { createHash } from "node:crypto";
 import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/mime";
 
 // vega and vega-lite are loaded on first use: they are large and most cells never plot.
@@ -46,8 +47,32 @@ export async function renderSvg(spec: Spec): Promise<string> {
 
 /** A chart from any vega-lite spec, with the text summary given. */
 export async function chart(spec: Spec, summary: string): Promise<Chart> {
-  const full = { $schema: SCHEMA, width: 480, height: 240, ...spec };
-  return new Chart(full, await renderSvg(full), summary);
+  const full = { $schema: SCHEMA, width: 480, height: 240, ...(spec.datasets?.measured ? clipMarks(spec) : spec) };
+  return new Chart(full, nameClipPaths(await renderSvg(full), full), summary);
+}
+
+/** Vega numbers clip paths from a counter shared by every chart the process renders, so the same
+ *  chart would get other ids in another cell order. Ids derived from the chart's spec (without
+ *  its measured rows) are the same every run and still differ between charts on one page. */
+function nameClipPaths(svg: string, spec: Spec): string {
+  if (!svg.includes("<clipPath")) return svg;
+  const { datasets: _rows, ...shape } = spec;
+  const prefix = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 8);
+  const ids = new Map<string, string>();
+  const rename = (id: string) => ids.get(id) ?? ids.set(id, `wirebook-${prefix}-clip${ids.size + 1}`).get(id)!;
+  return svg.replace(/(id="|url\(#)(clip\d+)/g, (_, before: string, id: string) => before + rename(id));
+}
+
+/** Marks clipped to the plot area. Vega sizes the SVG to hold everything drawn, so a measured
+ *  point beyond a fixed domain (a sample at 5,010 ms on a 5,000 ms axis) would otherwise change
+ *  the chart's width and height, not only its data marks. */
+function clipMarks(spec: Spec): Spec {
+  const withClip = (mark: unknown) => (typeof mark === "string" ? { type: mark, clip: true } : { ...(mark as object), clip: true });
+  return {
+    ...spec,
+    ...(spec.mark ? { mark: withClip(spec.mark) } : {}),
+    ...(spec.layer ? { layer: spec.layer.map((l: Spec) => clipMarks(l)) } : {}),
+  };
 }
 
 /** Measured charts keep their rows in a dataset named "measured" and need fixed axis domains:
@@ -92,7 +117,8 @@ export async function traces(o: TraceOptions): Promise<Chart> {
       encoding: {
         x: { field: "x", type: "quantitative", title: o.x.title, scale: scaleOf(o.x) },
         y: { field: "y", type: "quantitative", title: o.y.title, scale: scaleOf(o.y) },
-        color: { field: "series", type: "nominal", title: null },
+        // Every declared series is in the legend, also one that a measurement left without points.
+        color: { field: "series", type: "nominal", title: null, scale: { domain: Object.keys(o.series).sort() } },
       },
     },
   ];

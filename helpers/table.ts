@@ -5,8 +5,9 @@ type Row = Record<string, string | number | boolean>;
 
 /** Measurements as helpers/measure prints them. Their columns get a fixed minimum width, so a
  *  run with a longer number does not change the table's layout (the replay compares it). */
-const MEASUREMENT = /^\d+\.\d+ (ms|MiB|Gbit\/s|kpps)$/;
-const MEASURED_WIDTH: Record<string, number> = { ms: 10, MiB: 10, "Gbit/s": 13, kpps: 11 }; // "9999.99 ms", "999.99 Gbit/s", "99999.9 kpps"
+const MEASUREMENT = /^\d+\.\d+ (ms|MiB|Gbit\/s|Mbit\/s|kpps)$/;
+// "9999.99 ms", "9999.9 MiB", "999.99 Gbit/s", "99999.9 Mbit/s", "9999.9 kpps"
+const MEASURED_WIDTH: Record<string, number> = { ms: 10, MiB: 10, "Gbit/s": 13, "Mbit/s": 14, kpps: 11 };
 const measuredWidth = (cell: string) => MEASURED_WIDTH[MEASUREMENT.exec(cell)?.[1] ?? ""] ?? 0;
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

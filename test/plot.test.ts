@@ -101,9 +101,22 @@ describe("measured charts", () => {
     const [a, b] = await Promise.all([out([1, 2, 3]), out([7, 30, 12])]);
     expect(a.data["image/svg+xml"]).not.toBe(b.data["image/svg+xml"]);
     expect(comparable([a], rules)).toEqual(comparable([b], rules));
-    // A change of structure (one more point) is still a difference.
-    expect(comparable([a], rules)).not.toEqual(comparable([await out([1, 2, 3, 4])], rules));
+    // A point beyond the fixed domain (a sample that came late) is clipped: it changes the data
+    // marks only, not the size of the SVG.
+    expect(comparable([a], rules)).toEqual(comparable([await out([1, 2, 3, 80, 5])], rules));
+    // A change of structure (one more line) is still a difference.
+    const twoLines = await traces({ title: "latency", measured: true, x: { title: "request", domain: [0, 3] }, y: { title: "ms", domain: [0, 50] }, series: { a: [[0, 1]], b: [[0, 2]] } });
+    expect(comparable([a], rules)).not.toEqual(comparable([{ ...a, data: twoLines[JUPYTER_DISPLAY]() }], rules));
     expect(sanitize("no chart here", rules)).toBe("no chart here");
+  });
+
+  it("name their clip paths after the chart, not after how many charts came before", async () => {
+    const first = (await measured([1, 2, 3])).svg;
+    await measured([4, 5, 6]);
+    const again = (await measured([1, 2, 3])).svg;
+    expect(again).toBe(first);
+    expect(first).toMatch(/<clipPath id="wirebook-[0-9a-f]{8}-clip1">/);
+    expect(first).toContain('clip-path="url(#wirebook-');
   });
 });
 
