@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { readFileSync, readlinkSync } from "node:fs";
 import { labAccess, labUnavailable, type LabAccess } from "./lab-access";
 import { OUTSIDE_NETNS } from "./lab-guard";
-import { onShutdown } from "./resources";
+import { cellSignal, onShutdown } from "./resources";
 
 export { labAccess } from "./lab-access";
 
@@ -78,7 +78,8 @@ export async function startLab(spec: LabSpec): Promise<Lab> {
   const lab = new Lab(spec, access, `${PREFIX}${process.pid}-${++labsStarted}-`);
   if (access.mode === "none") return lab;
   try {
-    await lab.build();
+    // Interrupting the cell stops the build at its next command, and the catch removes the part built.
+    await lab.build(cellSignal());
   } catch (e) {
     await lab.close();
     throw e;
@@ -185,10 +186,13 @@ export class Lab {
     if (this.closed) throw new LabError("ERR_LAB_CLOSED", "this lab has been closed; start a new one");
   }
 
-  async build(): Promise<void> {
+  async build(signal?: AbortSignal): Promise<void> {
     if (this.access.mode === "root") await removeStaleLabs();
     else await this.startHolder();
-    const ip = (...args: string[]) => run(this.wrap(["ip", ...args]));
+    const ip = (...args: string[]) => {
+      signal?.throwIfAborted();
+      return run(this.wrap(["ip", ...args]));
+    };
     for (const name of Object.keys(this.spec.hosts)) {
       const ns = this.prefix + name;
       await ip("netns", "add", ns);
@@ -232,6 +236,7 @@ export class Lab {
       }
     }
     await this.route();
+    signal?.throwIfAborted();
   }
 
   /** Routers forward; every other host sends off-link traffic to the first router it shares a link with. */

@@ -1,6 +1,6 @@
 // Everything a cell opens is closed at the end of the notebook and on kernel shutdown.
 import type { Server, Socket } from "node:net";
-import { DISPOSERS } from "../kernel/cleanup";
+import { CELL_SIGNAL, DISPOSERS } from "../kernel/cleanup";
 
 type Disposer = () => unknown;
 const registry = (): Set<Disposer> => ((globalThis as any)[DISPOSERS] ??= new Set<Disposer>());
@@ -45,6 +45,10 @@ export async function serve(server: Server, host = "127.0.0.1"): Promise<Served>
   let closing: Promise<void> | undefined;
   return { port, close: () => (closing ??= close()) };
 }
+
+/** The signal of the cell running now, aborted if the user interrupts it; undefined outside the
+ *  kernel (a script, a test). */
+export const cellSignal = (): AbortSignal | undefined => (globalThis as any)[CELL_SIGNAL];
 
 /** Runs every registered disposer now: the last cell of a notebook calls this. */
 export async function closeEverything(): Promise<number> {

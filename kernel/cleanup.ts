@@ -13,6 +13,10 @@ export function disposers(): Set<Disposer> {
   return (g[DISPOSERS] ??= new Set<Disposer>());
 }
 
+/** The running cell's AbortSignal, aborted when the user interrupts it: a helper that builds
+ *  something in the background (a lab) stops and removes it instead of finishing for nobody. */
+export const CELL_SIGNAL = Symbol.for("wirebook.cellSignal");
+
 /** Runs registered disposers, then closes every remaining handle of this thread but our own. */
 export async function releaseEverything(keep: Set<unknown>, deadlineMs = 2000): Promise<void> {
   const pending = [...disposers()].map(async (d) => {

@@ -6,6 +6,7 @@ import vm from "node:vm";
 import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
+import { CELL_SIGNAL } from "./cleanup";
 import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
 import { expandShorthandProperties } from "./shorthand";
 import { isCellSkipped, isSkippedValue, skippedValue, skipLine } from "./skip";
@@ -40,6 +41,7 @@ export function createExecutor(cwd: string) {
   (globalThis as any).__tslab__ = { exports, require: cellRequire };
   let prevDecl = "";
   let interruptCurrent: ((e: Error) => void) | null = null;
+  let cellAbort = new AbortController();
 
   /** Runs one cell; `label` names it in tracebacks (the execution count). */
   async function execute(src: string, label: number): Promise<CellOutcome> {
@@ -53,6 +55,8 @@ export function createExecutor(cwd: string) {
     const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__tslab__.exports, __tslab__.require)`;
     executedJs.set(label, js);
     definedByCell = new Set();
+    cellAbort = new AbortController();
+    (globalThis as any)[CELL_SIGNAL] = cellAbort.signal;
     try {
       // breakOnSigint breaks a synchronous loop, but Node's SIGINT watchdog swallows a signal that
       // arrives as the script returns. An async cell returns as soon as it first awaits, so there
@@ -91,6 +95,7 @@ export function createExecutor(cwd: string) {
 
   /** Stops a pending top-level await; a synchronous cell's loop is stopped by SIGINT (breakOnSigint). */
   function interrupt(): boolean {
+    cellAbort.abort(new Interrupted());
     if (!interruptCurrent) return false;
     interruptCurrent(new Interrupted());
     return true;

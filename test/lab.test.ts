@@ -130,6 +130,27 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
     }
   }, 60_000);
 
+  it("is removed, part built, when the cell building it is interrupted; the kernel stays usable", async () => {
+    const kernel = await KernelClient.start();
+    try {
+      const pid = kernel.process.pid;
+      const hosts = Array.from({ length: 12 }, (_, i) => `h${i}`);
+      const spec = { hosts: Object.fromEntries(hosts.map((h) => [h, {}])), links: hosts.slice(1).map((h) => ({ between: ["h0", h], subnet: `10.9.${hosts.indexOf(h)}.0/24` })) };
+      const ours = () => namespaces().filter((n) => n.startsWith(`wirebook-${pid}-`));
+      const building = kernel.execute(`import { startLab } from "wirebook/helpers/lab";\nconst lab = await startLab(${JSON.stringify(spec)});`);
+      const deadline = Date.now() + 20_000;
+      while (ours().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(ours().length).toBeGreaterThan(0); // the build had begun
+      await kernel.interrupt();
+      expect((await building).outputs.at(-1)).toMatchObject({ output_type: "error", ename: "Interrupted" });
+      while (ours().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(ours()).toEqual([]);
+      expect((await kernel.execute("1 + 1")).outputs[0]).toMatchObject({ data: { "text/plain": "2" } });
+    } finally {
+      await kernel.shutdown().catch(() => {});
+    }
+  }, 60_000);
+
   it("leaves no agent running when the kernel is killed, and the next lab removes its namespaces", async () => {
     const kernel = await KernelClient.start();
     const prefix = prefixOf(await kernel.execute(startCell));
