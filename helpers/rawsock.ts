@@ -6,6 +6,7 @@
 import { read } from "node:fs";
 import { constants } from "node:os";
 import koffi from "koffi";
+import { checkBpf, disassemble } from "./bpf-vm";
 
 // Linux values from <sys/socket.h>, <netinet/in.h>, <linux/if_ether.h>, <linux/if_packet.h>,
 // <asm-generic/socket.h>, <asm-generic/sockios.h>.
@@ -379,15 +380,16 @@ export function assemble(lines: Line[]): BpfInsn[] {
   return out;
 }
 
+/** Field ranges first (a BpfInsn is plain numbers), then the kernel's own load-time checks from
+ *  bpf-vm, so a bad filter is one RangeError here rather than EINVAL from setsockopt. */
 function validateFilter(prog: BpfInsn[]) {
-  if (prog.length === 0 || prog.length > 4096) throw new RangeError(`a BPF program has 1 to 4096 instructions, got ${prog.length}`);
   prog.forEach((p, i) => {
     for (const [f, max] of [["code", 0xffff], ["jt", 255], ["jf", 255], ["k", 0xffffffff]] as const) {
       if (!Number.isInteger(p[f]) || p[f] < 0 || p[f] > max) throw new RangeError(`BPF instruction ${i}: ${f} ${p[f]} is not in 0..${max}`);
     }
-    if ((p.code & 0x07) === BPF.JMP && (i + 1 + Math.max(p.jt, p.jf) >= prog.length)) throw new RangeError(`BPF instruction ${i} jumps past the end`);
   });
-  if ((prog[prog.length - 1].code & 0x07) !== BPF.RET) throw new RangeError("a BPF program must end with ret");
+  const problem = checkBpf(prog);
+  if (problem) throw new RangeError(`BPF instruction ${problem.pc}: ${problem.reason}`);
 }
 
 /** Ready-made filters for Ethernet frames (and lo), each what libpcap compiles the expression
@@ -417,27 +419,6 @@ export const bpf = {
     ]), // prettier-ignore
 };
 
-/** The program as `tcpdump -d` / `dumpcap -d` print it (absolute jump targets). Instructions
- *  outside the small set above print as raw numbers. */
-export function formatBpf(prog: BpfInsn[]): string {
-  return prog
-    .map((p, i) => {
-      const n = `(${String(i).padStart(3, "0")})`;
-      const line = (op: string, operand: string) => `${n} ${op.padEnd(8)} ${operand}`;
-      const jump = (op: string) => `${n} ${op.padEnd(8)} ${`#0x${p.k.toString(16)}`.padEnd(16)} jt ${i + 1 + p.jt}\tjf ${i + 1 + p.jf}`;
-      switch (p.code) {
-        case BPF.LD | BPF.W | BPF.ABS: return line("ld", `[${p.k}]`);
-        case BPF.LD | BPF.H | BPF.ABS: return line("ldh", `[${p.k}]`);
-        case BPF.LD | BPF.B | BPF.ABS: return line("ldb", `[${p.k}]`);
-        case BPF.LD | BPF.H | BPF.IND: return line("ldh", `[x + ${p.k}]`);
-        case BPF.LD | BPF.B | BPF.IND: return line("ldb", `[x + ${p.k}]`);
-        case BPF.LDX | BPF.B | BPF.MSH: return line("ldxb", `4*([${p.k}]&0xf)`);
-        case BPF.JMP | BPF.JEQ | BPF.K: return jump("jeq");
-        case BPF.JMP | BPF.JGT | BPF.K: return jump("jgt");
-        case BPF.JMP | BPF.JSET | BPF.K: return jump("jset");
-        case BPF.RET | BPF.K: return line("ret", `#${p.k}`);
-        default: return `${n} { 0x${p.code.toString(16)}, ${p.jt}, ${p.jf}, 0x${p.k.toString(16)} }`;
-      }
-    })
-    .join("\n"); // prettier-ignore
-}
+/** The program as `tcpdump -d` / `dumpcap -d` print it (absolute jump targets): bpf-vm's
+ *  disassembler, which knows every classic BPF instruction. */
+export const formatBpf = (prog: BpfInsn[]): string => disassemble(prog);

@@ -32,9 +32,19 @@ describe("BPF assembler (no privileges needed)", () => {
       { code: 0x06, jt: 0, jf: 0, k: 1 },
       { code: 0x06, jt: 0, jf: 0, k: 0 },
     ]);
-    expect(() => assemble([insn.ldb(23)])).toThrow(/end with ret/);
+    expect(() => assemble([insn.ldb(23)])).toThrow(/last instruction is not ret/);
     expect(() => assemble([insn.jeq(1, "nowhere", 0), insn.ret(0)])).toThrow(/not defined/);
     expect(() => assemble([insn.label("back"), insn.ret(0), insn.jeq(1, "back", 0), insn.ret(0)])).toThrow(/jt -2/);
+  });
+
+  it("checks a filter of raw instructions as the kernel will, with one RangeError before any socket opens", () => {
+    const ret0 = { code: 0x06, jt: 0, jf: 0, k: 0 };
+    const capture = (filter: Array<typeof ret0>) => () => openCapture({ iface: "lo", filter });
+    expect(capture([{ code: 0x05, jt: 0, jf: 0, k: 5 }, ret0])).toThrow(new RangeError("BPF instruction 0: ja to 6, past the last instruction (1)"));
+    expect(capture([{ code: 0xff, jt: 0, jf: 0, k: 0 }, ret0])).toThrow(/BPF instruction 0: opcode 0xff is not a classic BPF instruction/);
+    expect(capture([{ ...ret0, k: -1 }])).toThrow(/BPF instruction 0: k -1 is not in 0..4294967295/);
+    expect(capture([])).toThrow(/1 to 4096 instructions/);
+    expect(formatBpf([{ code: 0x05, jt: 0, jf: 0, k: 1 }, ret0, ret0])).toBe("(000) ja       2\n(001) ret      #0\n(002) ret      #0");
   });
 });
 
