@@ -93,7 +93,8 @@ export function createExecutor(cwd: string) {
     return { ok: true, value, hasValue: value !== undefined };
   }
 
-  /** Stops a pending top-level await; a synchronous cell's loop is stopped by SIGINT (breakOnSigint). */
+  /** Aborts the cell's signal (helpers stop background work) and stops a pending top-level await;
+   *  a synchronous cell's loop is stopped by SIGINT (breakOnSigint). */
   function interrupt(): boolean {
     cellAbort.abort(new Interrupted());
     if (!interruptCurrent) return false;
