@@ -24,7 +24,13 @@ interface Row {
 
 const root = join(__dirname, "..");
 const cwd = join(root, "notebooks");
-const tslabArgv = [process.execPath, require.resolve("tslab/bin/tslab"), "kernel", "--config-path", "{connection_file}"];
+const tslabArgv = [
+  process.execPath,
+  require.resolve("tslab/bin/tslab"),
+  "kernel",
+  "--config-path",
+  "{connection_file}",
+];
 const kernels = { wirebook: undefined as string[] | undefined, tslab: tslabArgv };
 type Name = keyof typeof kernels;
 
@@ -47,7 +53,10 @@ async function startupTimes(rounds: number): Promise<Record<Name, number[]>> {
 }
 
 async function cellLatencies(rounds: number): Promise<Record<Name, number[]>> {
-  const clients = { wirebook: await KernelClient.start({ cwd }), tslab: await KernelClient.start({ cwd, argv: tslabArgv }) };
+  const clients = {
+    wirebook: await KernelClient.start({ cwd }),
+    tslab: await KernelClient.start({ cwd, argv: tslabArgv }),
+  };
   const times: Record<Name, number[]> = { wirebook: [], tslab: [] };
   try {
     for (const k of Object.values(clients)) await k.execute("const warm: number = 0;");
@@ -69,15 +78,28 @@ async function cellLatencies(rounds: number): Promise<Record<Name, number[]>> {
 function row(name: string, unit: string, ours: number[], reference: string, theirs: number[], stat = median): Row {
   const value = stat(ours);
   const ref = stat(theirs);
-  return { name, value: round(value), unit, reference, reference_value: round(ref), ratio: round(value / ref), better: "lower", samples: ours.length };
+  return {
+    name,
+    value: round(value),
+    unit,
+    reference,
+    reference_value: round(ref),
+    ratio: round(value / ref),
+    better: "lower",
+    samples: ours.length,
+  };
 }
 
 /** iperf3 and sockperf are the references; install them from Debian when missing (root only). */
 function ensureTools() {
   const missing = ["iperf3", "sockperf"].filter((t) => spawnSync(t, ["--version"]).error);
   if (!missing.length) return;
-  if (process.getuid?.() !== 0) throw new Error(`bench needs ${missing.join(" and ")}: apt-get install ${missing.join(" ")}`);
-  execFileSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (process.getuid?.() !== 0)
+    throw new Error(`bench needs ${missing.join(" and ")}: apt-get install ${missing.join(" ")}`);
+  execFileSync("apt-get", ["install", "-y", "-qq", ...missing], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
 }
 
 /** Alternating runs of our loopback throughput and iperf3's, in bits per second. */
@@ -98,7 +120,11 @@ async function sockperfRoundTrip(seconds: number): Promise<number> {
   try {
     for (let attempt = 0; attempt < 20; attempt++) {
       await new Promise((r) => setTimeout(r, 100));
-      const r = spawnSync("sockperf", ["ping-pong", "--tcp", "-i", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-m", "14"], { encoding: "utf8" });
+      const r = spawnSync(
+        "sockperf",
+        ["ping-pong", "--tcp", "-i", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-m", "14"],
+        { encoding: "utf8" },
+      );
       const p50 = /percentile 50\.000 =\s+([\d.]+)/.exec(r.stdout + r.stderr);
       if (p50) return 2 * Number(p50[1]);
     }
@@ -128,24 +154,57 @@ async function main() {
   ensureTools();
   const rows: Row[] = [];
   const startup = await startupTimes(5);
-  rows.push(row("kernel start-up to first typed cell (median)", "ms", startup.wirebook, "raw tslab 1.0.22 kernel", startup.tslab));
+  rows.push(
+    row(
+      "kernel start-up to first typed cell (median)",
+      "ms",
+      startup.wirebook,
+      "raw tslab 1.0.22 kernel",
+      startup.tslab,
+    ),
+  );
   const cells = await cellLatencies(40);
   rows.push(row("typed cell round trip (median)", "ms", cells.wirebook, "raw tslab 1.0.22 kernel", cells.tslab));
-  rows.push(row("typed cell round trip (p95)", "ms", cells.wirebook, "raw tslab 1.0.22 kernel", cells.tslab, (xs) => percentile(xs, 95)));
+  rows.push(
+    row("typed cell round trip (p95)", "ms", cells.wirebook, "raw tslab 1.0.22 kernel", cells.tslab, (xs) =>
+      percentile(xs, 95),
+    ),
+  );
   const tp = await throughputs(3, 3);
   rows.push({
-    ...row("loopback TCP throughput, one stream (median)", "Gbit/s", tp.ours.map((b) => b / 1e9), "iperf3 -c 127.0.0.1 (defaults)", tp.iperf.map((b) => b / 1e9)),
+    ...row(
+      "loopback TCP throughput, one stream (median)",
+      "Gbit/s",
+      tp.ours.map((b) => b / 1e9),
+      "iperf3 -c 127.0.0.1 (defaults)",
+      tp.iperf.map((b) => b / 1e9),
+    ),
     better: "higher",
     note: "ours: 1 MiB writes, receiver in a child process reading into a 4 MiB buffer; iperf3: its default 128 KiB writes",
   });
   const rt = await roundTripMedians(3);
   rows.push({
-    ...row("TCP request/response round trip, 1 byte (median of run medians)", "µs", rt.ours, "sockperf ping-pong --tcp (14-byte messages, its minimum)", rt.sockperf),
+    ...row(
+      "TCP request/response round trip, 1 byte (median of run medians)",
+      "µs",
+      rt.ours,
+      "sockperf ping-pong --tcp (14-byte messages, its minimum)",
+      rt.sockperf,
+    ),
     note: "sockperf reports half the round trip; the reference value is twice its median",
   });
   const out = join(root, "bench", "results.json");
   writeFileSync(out, JSON.stringify(rows, null, 2) + "\n");
-  console.table(rows.map(({ name, value, unit, reference_value, ratio, better }) => ({ name, value, unit, reference: reference_value, ratio, better })));
+  console.table(
+    rows.map(({ name, value, unit, reference_value, ratio, better }) => ({
+      name,
+      value,
+      unit,
+      reference: reference_value,
+      ratio,
+      better,
+    })),
+  );
   console.log(`wrote ${out}`);
 }
 

@@ -72,12 +72,19 @@ function load() {
 export function attachFilter(prog: BpfInsn[]): { attached: true; instructions: number } {
   const c = load();
   const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new BpfAttachError(ERRNO_NAMES.get(koffi.errno()) ?? "EIO", "socket(AF_PACKET, SOCK_RAW) failed: packet sockets need CAP_NET_RAW");
+  if (fd < 0)
+    throw new BpfAttachError(
+      ERRNO_NAMES.get(koffi.errno()) ?? "EIO",
+      "socket(AF_PACKET, SOCK_RAW) failed: packet sockets need CAP_NET_RAW",
+    );
   try {
     if (c.attach(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: prog.length, filter: prog }, c.fprogSize) !== 0) {
       const code = ERRNO_NAMES.get(koffi.errno()) ?? `ERRNO${koffi.errno()}`;
       const why = code === "EINVAL" ? ": the kernel's checker refused the program" : "";
-      throw new BpfAttachError(code, `setsockopt(SO_ATTACH_FILTER) with a program of ${prog.length} instructions failed: ${code}${why}`);
+      throw new BpfAttachError(
+        code,
+        `setsockopt(SO_ATTACH_FILTER) with a program of ${prog.length} instructions failed: ${code}${why}`,
+      );
     }
     return { attached: true, instructions: prog.length };
   } finally {
@@ -102,13 +109,23 @@ export function startCaptures(req: { iface: string; filters: Record<string, BpfI
   try {
     for (const [name, prog] of Object.entries(req.filters)) {
       const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); // protocol 0: nothing queued before bind
-      if (fd < 0) throw new BpfAttachError(errnoName(), "socket(AF_PACKET, SOCK_RAW) failed: packet sockets need CAP_NET_RAW");
+      if (fd < 0)
+        throw new BpfAttachError(errnoName(), "socket(AF_PACKET, SOCK_RAW) failed: packet sockets need CAP_NET_RAW");
       socks.push({ name, fd, frames: [] });
       if (prog && c.attach(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: prog.length, filter: prog }, c.fprogSize) !== 0) {
         throw new BpfAttachError(errnoName(), `setsockopt(SO_ATTACH_FILTER) for ${name} failed: ${errnoName()}`);
       }
-      const addr = { sll_family: AF_PACKET, sll_protocol: ETH_P_ALL, sll_ifindex: ifindex, sll_hatype: 0, sll_pkttype: 0, sll_halen: 0, sll_addr: [0, 0, 0, 0, 0, 0, 0, 0] };
-      if (c.bind(fd, addr, c.sockaddrLlSize) !== 0) throw new BpfAttachError(errnoName(), `bind to ${req.iface} failed: ${errnoName()}`);
+      const addr = {
+        sll_family: AF_PACKET,
+        sll_protocol: ETH_P_ALL,
+        sll_ifindex: ifindex,
+        sll_hatype: 0,
+        sll_pkttype: 0,
+        sll_halen: 0,
+        sll_addr: [0, 0, 0, 0, 0, 0, 0, 0],
+      };
+      if (c.bind(fd, addr, c.sockaddrLlSize) !== 0)
+        throw new BpfAttachError(errnoName(), `bind to ${req.iface} failed: ${errnoName()}`);
     }
   } catch (e) {
     closeAll();
@@ -117,7 +134,8 @@ export function startCaptures(req: { iface: string; filters: Record<string, BpfI
   const buf = Buffer.alloc(262144);
   const drain = () => {
     for (const s of socks) {
-      for (let n = c.recv(s.fd, buf, buf.length, MSG_DONTWAIT); n >= 0; n = c.recv(s.fd, buf, buf.length, MSG_DONTWAIT)) s.frames.push(buf.toString("hex", 0, n));
+      for (let n = c.recv(s.fd, buf, buf.length, MSG_DONTWAIT); n >= 0; n = c.recv(s.fd, buf, buf.length, MSG_DONTWAIT))
+        s.frames.push(buf.toString("hex", 0, n));
     }
   };
   const timer = setInterval(drain, 5);

@@ -49,10 +49,26 @@ export const more = {
   retA: () => stmt(OP.RET | OP.A),
 };
 
-const ALU_OPS = { add: OP.ADD, sub: OP.SUB, mul: OP.MUL, div: OP.DIV, or: OP.OR, and: OP.AND, lsh: OP.LSH, rsh: OP.RSH, mod: OP.MOD, xor: OP.XOR } as const;
+const ALU_OPS = {
+  add: OP.ADD,
+  sub: OP.SUB,
+  mul: OP.MUL,
+  div: OP.DIV,
+  or: OP.OR,
+  and: OP.AND,
+  lsh: OP.LSH,
+  rsh: OP.RSH,
+  mod: OP.MOD,
+  xor: OP.XOR,
+} as const;
 type AluName = keyof typeof ALU_OPS;
 const ALU_BY_CODE = new Map<number, string>(Object.entries(ALU_OPS).map(([n, c]) => [c, n]));
-const JUMP_NAMES = new Map<number, string>([[OP.JEQ, "jeq"], [OP.JGT, "jgt"], [OP.JGE, "jge"], [OP.JSET, "jset"]]);
+const JUMP_NAMES = new Map<number, string>([
+  [OP.JEQ, "jeq"],
+  [OP.JGT, "jgt"],
+  [OP.JGE, "jge"],
+  [OP.JSET, "jset"],
+]);
 // libpcap prints bit operations' constants in hex, arithmetic ones in decimal.
 const HEX_ALU = new Set<number>([OP.AND, OP.OR, OP.XOR]);
 
@@ -87,15 +103,20 @@ export function checkBpf(prog: BpfInsn[]): CheckProblem | null {
   for (let pc = 0; pc < n; pc++) {
     const { code, jt, jf, k } = prog[pc];
     if (!ALLOWED.has(code)) return { pc, reason: `opcode 0x${code.toString(16)} is not a classic BPF instruction` };
-    if ((code === (OP.ALU | OP.DIV | OP.K) || code === (OP.ALU | OP.MOD | OP.K)) && k === 0) return { pc, reason: "divides by the constant 0" };
-    if ((code === (OP.ALU | OP.LSH | OP.K) || code === (OP.ALU | OP.RSH | OP.K)) && k >= 32) return { pc, reason: `shifts by ${k}, 32 or more` };
-    if ([OP.LD | OP.MEM, OP.LDX | OP.MEM, OP.ST, OP.STX].includes(code as any) && k >= MEMWORDS) return { pc, reason: `M[${k}] is outside the ${MEMWORDS} scratch words` };
-    if (code === (OP.JMP | OP.JA) && k >= n - pc - 1) return { pc, reason: `ja to ${pc + 1 + k}, past the last instruction (${n - 1})` };
+    if ((code === (OP.ALU | OP.DIV | OP.K) || code === (OP.ALU | OP.MOD | OP.K)) && k === 0)
+      return { pc, reason: "divides by the constant 0" };
+    if ((code === (OP.ALU | OP.LSH | OP.K) || code === (OP.ALU | OP.RSH | OP.K)) && k >= 32)
+      return { pc, reason: `shifts by ${k}, 32 or more` };
+    if ([OP.LD | OP.MEM, OP.LDX | OP.MEM, OP.ST, OP.STX].includes(code as any) && k >= MEMWORDS)
+      return { pc, reason: `M[${k}] is outside the ${MEMWORDS} scratch words` };
+    if (code === (OP.JMP | OP.JA) && k >= n - pc - 1)
+      return { pc, reason: `ja to ${pc + 1 + k}, past the last instruction (${n - 1})` };
     if (cls(code) === OP.JMP && code !== (OP.JMP | OP.JA) && (pc + 1 + jt >= n || pc + 1 + jf >= n)) {
       return { pc, reason: `jumps to ${pc + 1 + Math.max(jt, jf)}, past the last instruction (${n - 1})` };
     }
   }
-  if (cls(prog[n - 1].code) !== OP.RET) return { pc: n - 1, reason: "the last instruction is not ret: the program could run off its end" };
+  if (cls(prog[n - 1].code) !== OP.RET)
+    return { pc: n - 1, reason: "the last instruction is not ret: the program could run off its end" };
   // Scratch memory must be written on every path before it is read (check_load_and_stores).
   const masks = new Array<number>(n).fill(0xffff);
   let valid = 0;
@@ -163,10 +184,19 @@ export function runBpf(prog: BpfInsn[], frame: Buffer, opts: { trace?: boolean }
   let A = 0;
   let X = 0;
   const steps: Step[] | undefined = opts.trace ? [] : undefined;
-  const end = (ret: number, aborted?: string): Verdict => ({ ret, keep: Math.min(ret, frame.length), ...(aborted ? { aborted } : {}), ...(steps ? { steps } : {}) });
+  const end = (ret: number, aborted?: string): Verdict => ({
+    ret,
+    keep: Math.min(ret, frame.length),
+    ...(aborted ? { aborted } : {}),
+    ...(steps ? { steps } : {}),
+  });
   // A load of `size` bytes at `offset`, or undefined when it does not fit in the frame.
   const load = (pc: number, offset: number, size: number): number | undefined => {
-    if (offset >= 0x80000000) throw new BpfVmError(pc, `offset ${offset - 0x100000000} (negative: the kernel's ancillary data) is not modelled`);
+    if (offset >= 0x80000000)
+      throw new BpfVmError(
+        pc,
+        `offset ${offset - 0x100000000} (negative: the kernel's ancillary data) is not modelled`,
+      );
     if (offset + size > frame.length) return undefined;
     return size === 4 ? frame.readUInt32BE(offset) : size === 2 ? frame.readUInt16BE(offset) : frame[offset];
   };
@@ -183,7 +213,8 @@ export function runBpf(prog: BpfInsn[], frame: Buffer, opts: { trace?: boolean }
         else {
           const at = mode === OP.ABS ? k : (X + k) >>> 0;
           const v = load(pc, at, sizeOf(code));
-          if (v === undefined) return end(0, `instruction ${pc} reads ${sizeOf(code)} bytes at ${at}, past the frame's ${frame.length}`);
+          if (v === undefined)
+            return end(0, `instruction ${pc} reads ${sizeOf(code)} bytes at ${at}, past the frame's ${frame.length}`);
           A = v;
         }
         break;
@@ -195,7 +226,8 @@ export function runBpf(prog: BpfInsn[], frame: Buffer, opts: { trace?: boolean }
         else if (mode === OP.MEM) X = mem[k];
         else {
           const v = load(pc, k, 1);
-          if (v === undefined) return end(0, `instruction ${pc} reads 1 byte at ${k}, past the frame's ${frame.length}`);
+          if (v === undefined)
+            return end(0, `instruction ${pc} reads 1 byte at ${k}, past the frame's ${frame.length}`);
           X = (v & 0x0f) * 4;
         }
         break;
@@ -335,16 +367,24 @@ export function parseListing(text: string): BpfInsn[] {
       throw new BpfListingError(i, raw, reason);
     };
     if (Number(num) !== pc) fail(`expected instruction ${pc}`);
-    const num32 = (s: string) => (/^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^-?\d+$/.test(s) ? Number(s) : fail(`not a number: ${s}`)) >>> 0;
+    const num32 = (s: string) =>
+      (/^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^-?\d+$/.test(s) ? Number(s) : fail(`not a number: ${s}`)) >>> 0;
     let m2: RegExpExecArray | null;
     const sizes: Record<string, number> = { ld: OP.W, ldh: OP.H, ldb: OP.B };
-    if (op in sizes && (m2 = /^\[(-?\d+)\]$/.exec(rest))) return void out.push(stmt(OP.LD | sizes[op] | OP.ABS, num32(m2[1])));
-    if (op in sizes && (m2 = /^\[x \+ (-?\d+)\]$/.exec(rest))) return void out.push(stmt(OP.LD | sizes[op] | OP.IND, num32(m2[1])));
-    if ((op === "ld" || op === "ldx") && rest === "#pktlen") return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.W | OP.LEN));
-    if ((op === "ld" || op === "ldx") && (m2 = /^M\[(\d+)\]$/.exec(rest))) return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.MEM, num32(m2[1])));
-    if ((op === "ld" || op === "ldx") && (m2 = /^#(\S+)$/.exec(rest))) return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.IMM, num32(m2[1])));
-    if (op === "ldxb" && (m2 = /^4\*\(\[(\d+)\]&0xf\)$/.exec(rest))) return void out.push(stmt(OP.LDX | OP.B | OP.MSH, num32(m2[1])));
-    if ((op === "st" || op === "stx") && (m2 = /^M\[(\d+)\]$/.exec(rest))) return void out.push(stmt(op === "st" ? OP.ST : OP.STX, num32(m2[1])));
+    if (op in sizes && (m2 = /^\[(-?\d+)\]$/.exec(rest)))
+      return void out.push(stmt(OP.LD | sizes[op] | OP.ABS, num32(m2[1])));
+    if (op in sizes && (m2 = /^\[x \+ (-?\d+)\]$/.exec(rest)))
+      return void out.push(stmt(OP.LD | sizes[op] | OP.IND, num32(m2[1])));
+    if ((op === "ld" || op === "ldx") && rest === "#pktlen")
+      return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.W | OP.LEN));
+    if ((op === "ld" || op === "ldx") && (m2 = /^M\[(\d+)\]$/.exec(rest)))
+      return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.MEM, num32(m2[1])));
+    if ((op === "ld" || op === "ldx") && (m2 = /^#(\S+)$/.exec(rest)))
+      return void out.push(stmt((op === "ld" ? OP.LD : OP.LDX) | OP.IMM, num32(m2[1])));
+    if (op === "ldxb" && (m2 = /^4\*\(\[(\d+)\]&0xf\)$/.exec(rest)))
+      return void out.push(stmt(OP.LDX | OP.B | OP.MSH, num32(m2[1])));
+    if ((op === "st" || op === "stx") && (m2 = /^M\[(\d+)\]$/.exec(rest)))
+      return void out.push(stmt(op === "st" ? OP.ST : OP.STX, num32(m2[1])));
     if (op === "neg" && !rest) return void out.push(stmt(OP.ALU | OP.NEG));
     if (op in ALU_OPS) {
       const aluCode = OP.ALU | ALU_OPS[op as keyof typeof ALU_OPS];
@@ -356,9 +396,19 @@ export function parseListing(text: string): BpfInsn[] {
     if (jumpCode !== undefined && (m2 = /^(x|#\S+)\s+jt (\d+)\s+jf (\d+)$/.exec(rest))) {
       const [, operand, jt, jf] = m2;
       const rel = (t: string) => (Number(t) > pc ? Number(t) - pc - 1 : fail(`jump target ${t} is not after ${pc}`));
-      return void out.push({ code: OP.JMP | jumpCode | (operand === "x" ? OP.X : OP.K), jt: rel(jt), jf: rel(jf), k: operand === "x" ? 0 : num32(operand.slice(1)) });
+      return void out.push({
+        code: OP.JMP | jumpCode | (operand === "x" ? OP.X : OP.K),
+        jt: rel(jt),
+        jf: rel(jf),
+        k: operand === "x" ? 0 : num32(operand.slice(1)),
+      });
     }
-    if (op === "ret") return void out.push(rest ? stmt(OP.RET | OP.K, (m2 = /^#(\S+)$/.exec(rest)) ? num32(m2[1]) : fail("ret takes #k or nothing (A)")) : stmt(OP.RET | OP.A));
+    if (op === "ret")
+      return void out.push(
+        rest
+          ? stmt(OP.RET | OP.K, (m2 = /^#(\S+)$/.exec(rest)) ? num32(m2[1]) : fail("ret takes #k or nothing (A)"))
+          : stmt(OP.RET | OP.A),
+      );
     if ((op === "tax" || op === "txa") && !rest) return void out.push(stmt(OP.MISC | (op === "txa" ? OP.TXA : OP.TAX)));
     fail(`unknown instruction ${op}`);
   });

@@ -32,19 +32,40 @@ export interface Fragment {
  *  link of `mtu`: every fragment but the last carries the largest multiple of 8 that fits. Pass
  *  `start`/`mf` to cut a fragment again (a router on a smaller link): offsets continue from
  *  `start`, and the pieces of a fragment with MF set all keep MF. */
-export function fragment(payloadLength: number, mtu: number, opts: { headerLength?: number; start?: number; mf?: boolean } = {}): Fragment[] {
+export function fragment(
+  payloadLength: number,
+  mtu: number,
+  opts: { headerLength?: number; start?: number; mf?: boolean } = {},
+): Fragment[] {
   const header = opts.headerLength ?? 20;
   const start = opts.start ?? 0;
-  if (!Number.isInteger(payloadLength) || payloadLength < 0) throw new RangeError(`payloadLength must be a non-negative integer, got ${payloadLength}`);
-  if (!Number.isInteger(mtu) || mtu < header + 8) throw new RangeError(`an MTU of ${mtu} leaves no room for 8 data bytes after a ${header}-byte header`);
+  if (!Number.isInteger(payloadLength) || payloadLength < 0)
+    throw new RangeError(`payloadLength must be a non-negative integer, got ${payloadLength}`);
+  if (!Number.isInteger(mtu) || mtu < header + 8)
+    throw new RangeError(`an MTU of ${mtu} leaves no room for 8 data bytes after a ${header}-byte header`);
   if (start % 8 !== 0) throw new RangeError(`a fragment starts at a multiple of 8, got ${start}`);
-  if (header + payloadLength <= mtu) return [{ offset: start, offsetField: start / 8, length: payloadLength, mf: !!opts.mf, totalLength: header + payloadLength }];
+  if (header + payloadLength <= mtu)
+    return [
+      {
+        offset: start,
+        offsetField: start / 8,
+        length: payloadLength,
+        mf: !!opts.mf,
+        totalLength: header + payloadLength,
+      },
+    ];
   const per = Math.floor((mtu - header) / 8) * 8;
   const out: Fragment[] = [];
   for (let done = 0; done < payloadLength; done += per) {
     const length = Math.min(per, payloadLength - done);
     const last = done + length === payloadLength;
-    out.push({ offset: start + done, offsetField: (start + done) / 8, length, mf: last ? !!opts.mf : true, totalLength: header + length });
+    out.push({
+      offset: start + done,
+      offsetField: (start + done) / 8,
+      length,
+      mf: last ? !!opts.mf : true,
+      totalLength: header + length,
+    });
   }
   return out;
 }
@@ -61,7 +82,15 @@ export interface SummaryOptions {
   ephemeral?: (port: number) => boolean;
 }
 
-const TCP_LETTERS: [number, string][] = [[TCP_FLAGS.SYN, "S"], [TCP_FLAGS.FIN, "F"], [TCP_FLAGS.PSH, "P"], [TCP_FLAGS.RST, "R"], [TCP_FLAGS.URG, "U"], [TCP_FLAGS.ECE, "E"], [TCP_FLAGS.CWR, "W"]];
+const TCP_LETTERS: [number, string][] = [
+  [TCP_FLAGS.SYN, "S"],
+  [TCP_FLAGS.FIN, "F"],
+  [TCP_FLAGS.PSH, "P"],
+  [TCP_FLAGS.RST, "R"],
+  [TCP_FLAGS.URG, "U"],
+  [TCP_FLAGS.ECE, "E"],
+  [TCP_FLAGS.CWR, "W"],
+];
 
 /** One line for an Ethernet frame, in the spirit of `tcpdump -n -e`: MACs, then the protocol's
  *  own summary. What is random per packet or connection (IP identification, TCP sequence
@@ -71,7 +100,8 @@ export function summarize(frame: Buffer, opts: SummaryOptions = {}): string {
   const eth = `${l.ethernet!.src} > ${l.ethernet!.dst}`;
   const port = (p: number) => (opts.ephemeral?.(p) ? "ephemeral" : String(p));
   if (l.ethernet!.ethertype === ETHERTYPE.ARP) return `${eth}, ARP, ${arpLine(l.ethernet!.payload)}`;
-  if (!l.ip) return `${eth}, ethertype 0x${l.ethernet!.ethertype.toString(16).padStart(4, "0")}, length ${frame.length}`;
+  if (!l.ip)
+    return `${eth}, ethertype 0x${l.ethernet!.ethertype.toString(16).padStart(4, "0")}, length ${frame.length}`;
   return `${eth}, IPv4, ${ipLine(l, port)}`;
 }
 
@@ -88,10 +118,14 @@ function ipLine(l: Layers, port: (p: number) => string): string {
   // The identification is drawn per packet (random from run to run): not printed.
   const frag = ip.mf || ip.fragmentOffset ? ` frag offset ${ip.fragmentOffset}${ip.mf ? " +MF" : ""}` : "";
   const head = `ttl ${ip.ttl}${ip.df ? " DF" : ""}${frag}, `;
-  if (l.udp) return `${head}${ip.src}.${port(l.udp.srcPort)} > ${ip.dst}.${port(l.udp.dstPort)}: UDP, length ${l.udp.payload.length}`;
+  if (l.udp)
+    return `${head}${ip.src}.${port(l.udp.srcPort)} > ${ip.dst}.${port(l.udp.dstPort)}: UDP, length ${l.udp.payload.length}`;
   if (l.tcp) {
     const t = l.tcp;
-    const letters = TCP_LETTERS.filter(([bit]) => t.flags & bit).map(([, c]) => c).join("") + (t.flags & TCP_FLAGS.ACK ? "." : "");
+    const letters =
+      TCP_LETTERS.filter(([bit]) => t.flags & bit)
+        .map(([, c]) => c)
+        .join("") + (t.flags & TCP_FLAGS.ACK ? "." : "");
     const mss = t.options.find((o) => o.kind === 2 && o.data.length === 2);
     return `${head}${ip.src}.${port(t.srcPort)} > ${ip.dst}.${port(t.dstPort)}: Flags [${letters}]${mss ? `, mss ${mss.data.readUInt16BE(0)}` : ""}, length ${t.payload.length}`;
   }
@@ -105,7 +139,14 @@ function ipLine(l: Layers, port: (p: number) => string): string {
           : `type ${m.type} code ${m.code}`;
     return `${head}${ip.src} > ${ip.dst}: ICMP ${what}`;
   }
-  const name = ip.protocol === PROTO.UDP ? "UDP" : ip.protocol === PROTO.TCP ? "TCP" : ip.protocol === PROTO.ICMP ? "ICMP" : `proto ${ip.protocol}`;
+  const name =
+    ip.protocol === PROTO.UDP
+      ? "UDP"
+      : ip.protocol === PROTO.TCP
+        ? "TCP"
+        : ip.protocol === PROTO.ICMP
+          ? "ICMP"
+          : `proto ${ip.protocol}`;
   return `${head}${ip.src} > ${ip.dst}: ${name} fragment, length ${ip.payload.length}`;
 }
 
@@ -132,7 +173,14 @@ export interface SendResult {
 /** Sends one UDP datagram of each payload size in `sizes` from `srcPort` to `to:port`, with
  *  IP_MTU_DISCOVER set to `mode`, one after another. After each send it waits `waitMs` and
  *  reports what the kernel said (EMSGSIZE) and the ICMP errors that came back. */
-export async function udpSend(req: { to: string; port: number; srcPort: number; sizes: number[]; mode: keyof typeof PMTUDISC; waitMs?: number }): Promise<SendResult[]> {
+export async function udpSend(req: {
+  to: string;
+  port: number;
+  srcPort: number;
+  sizes: number[];
+  mode: keyof typeof PMTUDISC;
+  waitMs?: number;
+}): Promise<SendResult[]> {
   assertInLabHost("capture-lab.udpSend");
   const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
   sock.on("error", () => {}); // errors are reported through each send's callback
@@ -142,7 +190,11 @@ export async function udpSend(req: { to: string; port: number; srcPort: number; 
     setsockopt(sock, SOL_IP, IP_MTU_DISCOVER, PMTUDISC[req.mode]);
     const out: SendResult[] = [];
     for (const size of req.sizes) {
-      const result = await new Promise<string>((resolve) => sock.send(Buffer.alloc(size, 0x61), req.port, req.to, (err) => resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : "sent")));
+      const result = await new Promise<string>((resolve) =>
+        sock.send(Buffer.alloc(size, 0x61), req.port, req.to, (err) =>
+          resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : "sent"),
+        ),
+      );
       const seen: SendResult["icmp"] = [];
       const until = Date.now() + (req.waitMs ?? 300);
       for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
@@ -151,7 +203,14 @@ export async function udpSend(req: { to: string; port: number; srcPort: number; 
         const l = dissect(got.data);
         const m = l.icmp;
         if (!m || m.kind !== "destination-unreachable" || m.quote.first8.readUInt16BE(0) !== req.srcPort) continue;
-        seen.push({ from: l.ip!.src, type: m.type, code: m.code, nextHopMtu: m.nextHopMtu, quotedLength: m.quote.ip.totalLength, quotedDf: m.quote.ip.df });
+        seen.push({
+          from: l.ip!.src,
+          type: m.type,
+          code: m.code,
+          nextHopMtu: m.nextHopMtu,
+          quotedLength: m.quote.ip.totalLength,
+          quotedDf: m.quote.ip.df,
+        });
       }
       out.push({ size, result, icmp: seen });
     }
@@ -224,7 +283,8 @@ export async function ping(to: string, opts: { id: number; seq: number; data: st
       const got = await raw.recv(left);
       if (!got) break;
       const m = dissect(got.data).icmp;
-      if (m?.kind === "echo-reply" && m.id === opts.id && m.seq === opts.seq) return { reply: true, from: got.from, data: m.data.toString(), checksumOk: m.checksumOk };
+      if (m?.kind === "echo-reply" && m.id === opts.id && m.seq === opts.seq)
+        return { reply: true, from: got.from, data: m.data.toString(), checksumOk: m.checksumOk };
     }
     return { reply: false };
   } finally {

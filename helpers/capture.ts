@@ -5,7 +5,6 @@ import { sleep } from "./measure";
 import { LINKTYPE, PcapWriter } from "./pcap";
 import { openCapture, type BpfInsn } from "./rawsock";
 
-
 export interface CaptureRequest {
   iface: string;
   /** A classic BPF program (`bpf.udpPort(5300)` etc.: its instructions are plain JSON). */

@@ -42,7 +42,13 @@ export interface FlowTrace {
 }
 
 /** Sends as fast as the connection allows for `seconds`, sampling TCP_INFO every `everyMs`. */
-export async function traceFlow(opts: { to: string; port: number; algorithm: string; seconds: number; everyMs?: number }): Promise<FlowTrace> {
+export async function traceFlow(opts: {
+  to: string;
+  port: number;
+  algorithm: string;
+  seconds: number;
+  everyMs?: number;
+}): Promise<FlowTrace> {
   assertInLabHost("cc-trace.traceFlow");
   const everyMs = opts.everyMs ?? 10;
   const socket = net.connect({ host: opts.to, port: opts.port });
@@ -67,6 +73,9 @@ export async function traceFlow(opts: { to: string; port: number; algorithm: str
   sample();
   clearInterval(timer);
   socket.destroy();
-  const gaps = samples.slice(1).map((s, i) => s.t - samples[i].t).sort((a, b) => a - b);
+  const gaps = samples
+    .slice(1)
+    .map((s, i) => s.t - samples[i].t)
+    .sort((a, b) => a - b);
   return { algorithm, samples, medianIntervalMs: gaps[Math.floor(gaps.length / 2)] ?? 0, seconds: opts.seconds };
 }

@@ -73,7 +73,15 @@ export function simulate(link: Link, algo: Algorithm, options: SimOptions): Roun
     const queueDelay = queue / link.rate;
     const rtt = link.rtt + queueDelay;
     time += rtt;
-    const feedback: Feedback = { time, sent, delivered, lost, rtt, deliveryRate: delivered / rtt, timeout: lost > 0 && delivered < 3 };
+    const feedback: Feedback = {
+      time,
+      sent,
+      delivered,
+      lost,
+      rtt,
+      deliveryRate: delivered / rtt,
+      timeout: lost > 0 && delivered < 3,
+    };
     algo.onRound(feedback);
     rounds.push({ ...feedback, round, state, cwnd: algo.cwnd(), queue, queueDelay });
   }
@@ -112,7 +120,9 @@ export function reno(options: { initialCwnd?: number; ssthresh?: number } = {}):
 }
 
 /** CUBIC (RFC 9438): W(t) = C(t-K)^3 + Wmax after a loss, with the TCP-friendly (Reno-like) floor. */
-export function cubic(options: { initialCwnd?: number; C?: number; beta?: number } = {}): Algorithm & { wmax(): number; k(): number } {
+export function cubic(
+  options: { initialCwnd?: number; C?: number; beta?: number } = {},
+): Algorithm & { wmax(): number; k(): number } {
   const C = options.C ?? 0.4;
   const beta = options.beta ?? 0.7;
   let cwnd = options.initialCwnd ?? 1;
@@ -162,7 +172,9 @@ export const BBR_GAIN_CYCLE = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
 
 /** BBR v1: STARTUP, DRAIN, PROBE_BW (gain cycle), PROBE_RTT, driven by a windowed max-bandwidth
  *  filter (10 rounds) and a min-RTT filter (10 s). Loss does not change its model. */
-export function bbr(options: { initialCwnd?: number; cycleStart?: number } = {}): Algorithm & { pacingGain(): number; btlBw(): number; rtProp(): number } {
+export function bbr(
+  options: { initialCwnd?: number; cycleStart?: number } = {},
+): Algorithm & { pacingGain(): number; btlBw(): number; rtProp(): number } {
   let mode: "STARTUP" | "DRAIN" | "PROBE_BW" | "PROBE_RTT" = "STARTUP";
   const bwSamples: number[] = [];
   let rtProp = Infinity;
@@ -176,7 +188,13 @@ export function bbr(options: { initialCwnd?: number; cycleStart?: number } = {})
   const btlBw = () => (bwSamples.length ? Math.max(...bwSamples) : 0);
   const estimatedBdp = () => btlBw() * (Number.isFinite(rtProp) ? rtProp : 0);
   const pacingGain = () =>
-    mode === "STARTUP" ? BBR_HIGH_GAIN : mode === "DRAIN" ? 1 / BBR_HIGH_GAIN : mode === "PROBE_BW" ? BBR_GAIN_CYCLE[cycleIndex] : 1;
+    mode === "STARTUP"
+      ? BBR_HIGH_GAIN
+      : mode === "DRAIN"
+        ? 1 / BBR_HIGH_GAIN
+        : mode === "PROBE_BW"
+          ? BBR_GAIN_CYCLE[cycleIndex]
+          : 1;
   const cwnd = () => (mode === "PROBE_RTT" ? 4 : Math.max(4, 2 * estimatedBdp() || lastInflight * 2));
   return {
     name: "BBR",
@@ -189,14 +207,16 @@ export function bbr(options: { initialCwnd?: number; cycleStart?: number } = {})
       if (mode === "PROBE_RTT") return 4;
       // Pacing at gain x the estimated bandwidth for one min-RTT puts gain x BDP in flight. In
       // STARTUP the rate ramps within the round, which doubles the delivered data per round.
-      const paced = mode === "STARTUP" ? (estimatedBdp() ? 2 * estimatedBdp() : lastInflight) : pacingGain() * estimatedBdp();
+      const paced =
+        mode === "STARTUP" ? (estimatedBdp() ? 2 * estimatedBdp() : lastInflight) : pacingGain() * estimatedBdp();
       return Math.min(paced, cwnd());
     },
     onRound(f) {
       lastInflight = f.sent;
       bwSamples.push(f.deliveryRate);
       if (bwSamples.length > 10) bwSamples.shift();
-      if (f.rtt < rtProp) { // strictly lower, as Linux: an unchanged path still gets PROBE_RTT every 10 s
+      if (f.rtt < rtProp) {
+        // strictly lower, as Linux: an unchanged path still gets PROBE_RTT every 10 s
         rtProp = f.rtt;
         rtPropStamp = f.time;
       }

@@ -16,7 +16,19 @@ import { execFile } from "node:child_process";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { CLIENT_PORT, decode, DhcpError, encode, maskToPrefix, randomXid, SERVER_PORT, summarize, type DhcpMessage, type DhcpMessageInput, type DhcpMessageType } from "./dhcp";
+import {
+  CLIENT_PORT,
+  decode,
+  DhcpError,
+  encode,
+  maskToPrefix,
+  randomXid,
+  SERVER_PORT,
+  summarize,
+  type DhcpMessage,
+  type DhcpMessageInput,
+  type DhcpMessageType,
+} from "./dhcp";
 import { bindToDevice } from "./sockopt";
 import { assertInLabHost } from "./lab-guard";
 
@@ -114,23 +126,38 @@ export class DhcpClientError extends Error {
 const PARAMETERS = [1, 3, 6, 15, 28, 51, 54, 58, 59];
 
 export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscript> {
-  if (!opts || !/^[^\s/]{1,15}$/.test(opts.iface ?? "")) throw new DhcpClientError("ERR_INVALID_ARG_VALUE", `iface: not an interface name: ${JSON.stringify(opts?.iface)}`);
+  if (!opts || !/^[^\s/]{1,15}$/.test(opts.iface ?? ""))
+    throw new DhcpClientError("ERR_INVALID_ARG_VALUE", `iface: not an interface name: ${JSON.stringify(opts?.iface)}`);
   const bad = (why: string): never => {
     throw new DhcpClientError("ERR_INVALID_ARG_VALUE", why);
   };
   if (opts.renew && !opts.apply) bad("renew needs apply: true (renewing is a unicast REQUEST from the leased address)");
-  if (opts.timeoutMs !== undefined && !(Number.isInteger(opts.timeoutMs) && opts.timeoutMs > 0)) bad(`timeoutMs must be a positive whole number, not ${opts.timeoutMs}`);
-  if (opts.attempts !== undefined && !(Number.isInteger(opts.attempts) && opts.attempts > 0)) bad(`attempts must be a positive whole number, not ${opts.attempts}`);
+  if (opts.timeoutMs !== undefined && !(Number.isInteger(opts.timeoutMs) && opts.timeoutMs > 0))
+    bad(`timeoutMs must be a positive whole number, not ${opts.timeoutMs}`);
+  if (opts.attempts !== undefined && !(Number.isInteger(opts.attempts) && opts.attempts > 0))
+    bad(`attempts must be a positive whole number, not ${opts.attempts}`);
   if (typeof opts.renew === "number" && !(opts.renew >= 0)) bad(`renew: milliseconds to wait, not ${opts.renew}`);
-  for (const k of ["requestedIp", "rebootIp"] as const) if (opts[k] !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(opts[k]!)) bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
-  if (opts.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.mac)) bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
+  for (const k of ["requestedIp", "rebootIp"] as const)
+    if (opts[k] !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(opts[k]!))
+      bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
+  if (opts.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.mac))
+    bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
   assertInLabHost("dhcp-client.dhcpClient");
   const mac = opts.mac ?? readFileSync(`/sys/class/net/${opts.iface}/address`, "utf8").trim();
   const timeout = opts.timeoutMs ?? 1000;
   const attempts = opts.attempts ?? 4;
   const serverPort = opts.serverPort ?? SERVER_PORT;
   const started = Date.now();
-  const result: DhcpTranscript = { iface: opts.iface, mac, outcome: "timeout", messages: [], lease: null, commands: [], renewed: false, released: false };
+  const result: DhcpTranscript = {
+    iface: opts.iface,
+    mac,
+    outcome: "timeout",
+    messages: [],
+    lease: null,
+    commands: [],
+    renewed: false,
+    released: false,
+  };
   let xid = opts.xid ?? randomXid();
 
   const socket = dgram.createSocket({ type: "udp4" });
@@ -159,7 +186,13 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
       m = decode(bytes);
     } catch (e) {
       if (!(e instanceof DhcpError)) throw e;
-      result.messages.push({ atMs: Date.now() - started, direction: "received", peer, type: "malformed", error: e.message });
+      result.messages.push({
+        atMs: Date.now() - started,
+        direction: "received",
+        peer,
+        type: "malformed",
+        error: e.message,
+      });
       return;
     }
     if (m.op !== "BOOTREPLY" || m.xid !== xid || m.chaddr !== mac.toLowerCase()) return;
@@ -167,7 +200,9 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
   });
 
   const entry = (direction: TranscriptEntry["direction"], peer: string, m: DhcpMessage): TranscriptEntry => {
-    const { chaddr, ...brief } = summarize(m) as Omit<TranscriptEntry, "atMs" | "direction" | "peer"> & { chaddr: string };
+    const { chaddr, ...brief } = summarize(m) as Omit<TranscriptEntry, "atMs" | "direction" | "peer"> & {
+      chaddr: string;
+    };
     void chaddr; // always ours: the transcript says it once, as `mac`
     return { atMs: Date.now() - started, direction, peer, ...brief };
   };
@@ -175,12 +210,25 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
     new Promise<void>((resolve, reject) => {
       const bytes = encode(msg);
       socket.send(bytes, serverPort, address, (err) => {
-        if (err) return reject(new DhcpClientError("ERR_DHCP_SEND", `sending ${msg.options.messageType} to ${address} failed: ${err.message}`));
-        result.messages.push({ ...entry("sent", `${address}:${serverPort}`, decode(bytes)), ...(note ? { note } : {}) });
+        if (err)
+          return reject(
+            new DhcpClientError(
+              "ERR_DHCP_SEND",
+              `sending ${msg.options.messageType} to ${address} failed: ${err.message}`,
+            ),
+          );
+        result.messages.push({
+          ...entry("sent", `${address}:${serverPort}`, decode(bytes)),
+          ...(note ? { note } : {}),
+        });
         resolve();
       });
     });
-  const request = (type: DhcpMessageType, fields: Partial<DhcpMessageInput>, options: DhcpMessageInput["options"] | object): DhcpMessageInput => ({
+  const request = (
+    type: DhcpMessageType,
+    fields: Partial<DhcpMessageInput>,
+    options: DhcpMessageInput["options"] | object,
+  ): DhcpMessageInput => ({
     xid,
     chaddr: mac,
     broadcast: opts.broadcastFlag ?? true,
@@ -194,7 +242,11 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
     },
   });
   /** Sends, waits for a reply of one of `types`, resends with a doubled wait; null after `attempts`. */
-  async function exchange(make: () => DhcpMessageInput, address: string, types: DhcpMessageType[]): Promise<DhcpMessage | null> {
+  async function exchange(
+    make: () => DhcpMessageInput,
+    address: string,
+    types: DhcpMessageType[],
+  ): Promise<DhcpMessage | null> {
     let wait = timeout;
     let waited = 0;
     for (let i = 0; i < attempts; i++) {
@@ -240,21 +292,36 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
     result.commands.push(`ip ${args.join(" ")}`);
     await run("ip", args);
   };
-  const lifetime = (l: ClientLease) => (l.leaseTime ? ["valid_lft", String(l.leaseTime), "preferred_lft", String(l.leaseTime)] : []);
+  const lifetime = (l: ClientLease) =>
+    l.leaseTime ? ["valid_lft", String(l.leaseTime), "preferred_lft", String(l.leaseTime)] : [];
 
   try {
     let ack: DhcpMessage | null = null;
     if (opts.rebootIp) {
-      const reply = await exchange(() => request("REQUEST", {}, { requestedIp: opts.rebootIp, parameterRequestList: PARAMETERS }), "255.255.255.255", ["ACK", "NAK"]);
+      const reply = await exchange(
+        () => request("REQUEST", {}, { requestedIp: opts.rebootIp, parameterRequestList: PARAMETERS }),
+        "255.255.255.255",
+        ["ACK", "NAK"],
+      );
       if (reply?.options.messageType === "ACK") ack = reply;
       xid = (xid + 1) >>> 0; // a NAK, or silence: start over in INIT with a new transaction
     }
     if (!ack) {
-      const discover = () => request("DISCOVER", {}, { ...(opts.requestedIp ? { requestedIp: opts.requestedIp } : {}), parameterRequestList: PARAMETERS });
+      const discover = () =>
+        request(
+          "DISCOVER",
+          {},
+          { ...(opts.requestedIp ? { requestedIp: opts.requestedIp } : {}), parameterRequestList: PARAMETERS },
+        );
       const offer = await exchange(discover, "255.255.255.255", ["OFFER"]);
       if (!offer) return result;
       // still broadcast: the REQUEST also tells the servers whose offers we did not take
-      const selecting = () => request("REQUEST", {}, { requestedIp: offer.yiaddr, serverId: offer.options.serverId, parameterRequestList: PARAMETERS });
+      const selecting = () =>
+        request(
+          "REQUEST",
+          {},
+          { requestedIp: offer.yiaddr, serverId: offer.options.serverId, parameterRequestList: PARAMETERS },
+        );
       const reply = await exchange(selecting, "255.255.255.255", ["ACK", "NAK"]);
       if (!reply) return result;
       if (reply.options.messageType === "NAK") {
@@ -276,12 +343,22 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
       await new Promise((r) => setTimeout(r, wait));
       xid = (xid + 1) >>> 0;
       // RENEWING: from our address straight to the server, ciaddr set, no server id or option 50
-      const renewing = () => request("REQUEST", { ciaddr: lease.ip, broadcast: false }, { parameterRequestList: PARAMETERS });
+      const renewing = () =>
+        request("REQUEST", { ciaddr: lease.ip, broadcast: false }, { parameterRequestList: PARAMETERS });
       const reply = await exchange(renewing, lease.serverId, ["ACK", "NAK"]);
       if (reply?.options.messageType === "ACK") {
         lease = result.lease = leaseFrom(reply, lease.serverId);
         result.renewed = true;
-        await ip("addr", "replace", `${lease.ip}/${lease.prefix}`, "broadcast", "+", "dev", opts.iface, ...lifetime(lease));
+        await ip(
+          "addr",
+          "replace",
+          `${lease.ip}/${lease.prefix}`,
+          "broadcast",
+          "+",
+          "dev",
+          opts.iface,
+          ...lifetime(lease),
+        );
       }
     }
 
@@ -290,7 +367,11 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
       // RELEASE gets no answer. It should be unicast to the server; without our address
       // configured there is no route to it, so then it goes out as a broadcast from 0.0.0.0.
       const to = opts.apply ? lease.serverId : "255.255.255.255";
-      await send(request("RELEASE", { ciaddr: lease.ip, broadcast: false }, { serverId: lease.serverId }), to, opts.apply ? undefined : "broadcast: no address configured to unicast from");
+      await send(
+        request("RELEASE", { ciaddr: lease.ip, broadcast: false }, { serverId: lease.serverId }),
+        to,
+        opts.apply ? undefined : "broadcast: no address configured to unicast from",
+      );
       result.released = true;
       if (opts.apply) await ip("addr", "del", `${lease.ip}/${lease.prefix}`, "dev", opts.iface); // the default route goes with it
     }
@@ -300,4 +381,3 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
     await new Promise<void>((r) => socket.close(() => r()));
   }
 }
-

@@ -79,30 +79,51 @@ export function startDhcpLab(): Promise<Lab> {
   });
 }
 
-async function startServer(lab: Lab, kind: DhcpServerKind, work: string): Promise<() => Promise<server.ExchangeRecord[] | string[]>> {
+async function startServer(
+  lab: Lab,
+  kind: DhcpServerKind,
+  work: string,
+): Promise<() => Promise<server.ExchangeRecord[] | string[]>> {
   if (kind === "own") {
     const own = await lab.host("server").run(server, "startDhcpServer", OWN_SERVER);
     return async () => (await own.close()).log;
   }
   // --no-ping: dnsmasq would otherwise ping an address for a few seconds before offering it.
   // --user=root: it would switch to "nobody", which a user namespace of ours does not map.
-  const dnsmasq = lab.host("server").spawn([
-    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--interface=eth0", "--bind-interfaces", "--port=0",
-    `--dhcp-range=${POOL[0]},${POOL[1]},255.255.255.0,2m`, "--dhcp-option=option:router," + SERVER_IP,
-    "--domain=lab.internal", `--dhcp-leasefile=${join(work, "dnsmasq.leases")}`, "--pid-file=", "--user=root", "--group=root",
-    "--no-ping", "--log-dhcp",
-  ]);
+  const dnsmasq = lab
+    .host("server")
+    .spawn([
+      "dnsmasq",
+      "--no-daemon",
+      "--conf-file=/dev/null",
+      "--interface=eth0",
+      "--bind-interfaces",
+      "--port=0",
+      `--dhcp-range=${POOL[0]},${POOL[1]},255.255.255.0,2m`,
+      "--dhcp-option=option:router," + SERVER_IP,
+      "--domain=lab.internal",
+      `--dhcp-leasefile=${join(work, "dnsmasq.leases")}`,
+      "--pid-file=",
+      "--user=root",
+      "--group=root",
+      "--no-ping",
+      "--log-dhcp",
+    ]);
   let log = "";
   dnsmasq.stderr!.on("data", (d) => (log += d));
   const started = Date.now();
   while (!log.includes("DHCP, sockets bound")) {
-    if (dnsmasq.exitCode !== null || Date.now() - started > 10_000) throw new Error(`dnsmasq did not start: ${log.trim()}`);
+    if (dnsmasq.exitCode !== null || Date.now() - started > 10_000)
+      throw new Error(`dnsmasq did not start: ${log.trim()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return async () => {
     dnsmasq.kill("SIGTERM");
     await new Promise((r) => (dnsmasq.exitCode !== null ? r(null) : dnsmasq.once("exit", r)));
-    return log.split("\n").filter((l) => /DHCP(DISCOVER|OFFER|REQUEST|ACK|NAK|RELEASE)/.test(l)).map((l) => l.replace(/^dnsmasq-dhcp(\[\d+\])?: (\d+ )?/, ""));
+    return log
+      .split("\n")
+      .filter((l) => /DHCP(DISCOVER|OFFER|REQUEST|ACK|NAK|RELEASE)/.test(l))
+      .map((l) => l.replace(/^dnsmasq-dhcp(\[\d+\])?: (\d+ )?/, ""));
   };
 }
 
@@ -113,15 +134,43 @@ export interface TsharkDhcp {
   malformed: number;
 }
 
-const TYPES: Record<string, string> = { "1": "DISCOVER", "2": "OFFER", "3": "REQUEST", "4": "DECLINE", "5": "ACK", "6": "NAK", "7": "RELEASE", "8": "INFORM" };
+const TYPES: Record<string, string> = {
+  "1": "DISCOVER",
+  "2": "OFFER",
+  "3": "REQUEST",
+  "4": "DECLINE",
+  "5": "ACK",
+  "6": "NAK",
+  "7": "RELEASE",
+  "8": "INFORM",
+};
 
 /** tshark's reading of a capture: the independent check of every DHCP byte we put on the wire. */
 export async function tsharkDhcp(pcap: string): Promise<TsharkDhcp> {
-  const tshark = (...args: string[]) => promisify(execFile)("tshark", ["-n", "-r", pcap, ...args]).then((r) => r.stdout.trim());
-  const rows = await tshark("-Y", "dhcp", "-T", "fields", "-E", "separator=,", "-e", "dhcp.option.dhcp", "-e", "ip.src", "-e", "ip.dst");
+  const tshark = (...args: string[]) =>
+    promisify(execFile)("tshark", ["-n", "-r", pcap, ...args]).then((r) => r.stdout.trim());
+  const rows = await tshark(
+    "-Y",
+    "dhcp",
+    "-T",
+    "fields",
+    "-E",
+    "separator=,",
+    "-e",
+    "dhcp.option.dhcp",
+    "-e",
+    "ip.src",
+    "-e",
+    "ip.dst",
+  );
   const bad = await tshark("-Y", "_ws.malformed || _ws.expert.severity == error", "-T", "fields", "-e", "frame.number");
   return {
-    frames: rows ? rows.split("\n").map((r) => r.split(",")).map(([t, src, dst]) => ({ type: TYPES[t] ?? `type ${t}`, src, dst })) : [],
+    frames: rows
+      ? rows
+          .split("\n")
+          .map((r) => r.split(","))
+          .map(([t, src, dst]) => ({ type: TYPES[t] ?? `type ${t}`, src, dst }))
+      : [],
     malformed: bad ? bad.split("\n").length : 0,
   };
 }

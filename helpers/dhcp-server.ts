@@ -6,7 +6,20 @@
 // Everything it returns is plain JSON: the server is meant to run in a child process inside a
 // network namespace that prints its log and leases back to the notebook.
 import dgram from "node:dgram";
-import { CLIENT_PORT, decode, DhcpError, encode, intToIp, ipToInt, prefixToMask, SERVER_PORT, summarize, type DhcpMessage, type DhcpMessageInput, type DhcpMessageType } from "./dhcp";
+import {
+  CLIENT_PORT,
+  decode,
+  DhcpError,
+  encode,
+  intToIp,
+  ipToInt,
+  prefixToMask,
+  SERVER_PORT,
+  summarize,
+  type DhcpMessage,
+  type DhcpMessageInput,
+  type DhcpMessageType,
+} from "./dhcp";
 import { bindToDevice } from "./sockopt";
 import { assertInLabHost } from "./lab-guard";
 
@@ -92,12 +105,14 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
   const mask = ipToInt(prefixToMask(prefix));
   const server = ipToInt(opts.serverIp);
   const net = (server & mask) >>> 0;
-  const inSubnet = (ip: string) => ((ipToInt(ip) & mask) >>> 0) === net;
+  const inSubnet = (ip: string) => (ipToInt(ip) & mask) >>> 0 === net;
   const [first, last] = [ipToInt(opts.poolStart), ipToInt(opts.poolEnd)];
   if (first > last) invalid(`pool ${opts.poolStart}..${opts.poolEnd} is empty`);
-  if (!inSubnet(opts.poolStart) || !inSubnet(opts.poolEnd)) invalid(`pool ${opts.poolStart}..${opts.poolEnd} is not inside ${intToIp(net)}/${prefix}`);
+  if (!inSubnet(opts.poolStart) || !inSubnet(opts.poolEnd))
+    invalid(`pool ${opts.poolStart}..${opts.poolEnd} is not inside ${intToIp(net)}/${prefix}`);
   const leaseTime = opts.leaseTime ?? 3600;
-  if (!Number.isInteger(leaseTime) || leaseTime < 1) invalid(`leaseTime must be a whole number of seconds, not ${leaseTime}`);
+  if (!Number.isInteger(leaseTime) || leaseTime < 1)
+    invalid(`leaseTime must be a whole number of seconds, not ${leaseTime}`);
   const t1 = opts.renewalTime ?? Math.floor(leaseTime / 2);
   const t2 = opts.rebindingTime ?? Math.floor((leaseTime * 7) / 8);
   const offerHold = opts.offerHoldMs ?? 60_000;
@@ -124,7 +139,12 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     ...(opts.dnsServers?.length ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.domainName ? { domainName: opts.domainName } : {}),
   });
-  const reply = (req: DhcpMessage, type: DhcpMessageType, yiaddr: string, extra: DhcpMessageInput["options"] | object = {}): DhcpMessageInput => ({
+  const reply = (
+    req: DhcpMessage,
+    type: DhcpMessageType,
+    yiaddr: string,
+    extra: DhcpMessageInput["options"] | object = {},
+  ): DhcpMessageInput => ({
     op: "BOOTREPLY",
     htype: req.htype,
     hlen: req.hlen,
@@ -135,7 +155,12 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     // Table 3 of RFC 2131: an ACK repeats the client's ciaddr, an OFFER or NAK has none
     ciaddr: type === "ACK" ? req.ciaddr : "0.0.0.0",
     yiaddr,
-    options: { messageType: type, serverId, ...(req.options.clientId ? { clientId: req.options.clientId } : {}), ...extra },
+    options: {
+      messageType: type,
+      serverId,
+      ...(req.options.clientId ? { clientId: req.options.clientId } : {}),
+      ...extra,
+    },
   });
   const withLease = () => ({ leaseTime, renewalTime: t1, rebindingTime: t2, ...config() });
 
@@ -143,23 +168,42 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
   const deliver = (req: DhcpMessage, type: DhcpMessageType): Delivery => {
     const bcast = (why: string): Delivery => ({ address: "255.255.255.255", port: clientPort, how: "broadcast", why });
     if (type === "NAK") return bcast("a NAK is always broadcast: the client's address may be wrong");
-    if (req.ciaddr !== "0.0.0.0") return { address: req.ciaddr, port: clientPort, how: "unicast", why: "the client has an address (ciaddr) and can receive unicast" };
+    if (req.ciaddr !== "0.0.0.0")
+      return {
+        address: req.ciaddr,
+        port: clientPort,
+        how: "unicast",
+        why: "the client has an address (ciaddr) and can receive unicast",
+      };
     if (req.broadcast) return bcast("the client set the broadcast flag");
     // The RFC would unicast to yiaddr at chaddr, which needs an ARP entry for an address the client
     // does not own yet: a raw socket can do that, a kernel UDP socket cannot. Broadcast reaches it too.
     return bcast("no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead");
   };
-  const answer = (req: DhcpMessage, msg: DhcpMessageInput, note: string): Decision => ({ reply: msg, to: deliver(req, msg.options.messageType!), note });
-  const nak = (req: DhcpMessage, why: string): Decision => answer(req, reply(req, "NAK", "0.0.0.0", { message: why }), `NAK: ${why}`);
+  const answer = (req: DhcpMessage, msg: DhcpMessageInput, note: string): Decision => ({
+    reply: msg,
+    to: deliver(req, msg.options.messageType!),
+    note,
+  });
+  const nak = (req: DhcpMessage, why: string): Decision =>
+    answer(req, reply(req, "NAK", "0.0.0.0", { message: why }), `NAK: ${why}`);
   const bind = (req: DhcpMessage, client: string, ip: string, now: number) => {
-    byIp.set(ip, { ip, client, chaddr: req.chaddr, ...(req.options.hostName ? { hostName: req.options.hostName } : {}), state: "bound", expiresAt: now + leaseTime * 1000 });
+    byIp.set(ip, {
+      ip,
+      client,
+      chaddr: req.chaddr,
+      ...(req.options.hostName ? { hostName: req.options.hostName } : {}),
+      state: "bound",
+      expiresAt: now + leaseTime * 1000,
+    });
     return answer(req, reply(req, "ACK", ip, withLease()), `ACK ${ip} for ${leaseTime} s`);
   };
 
   function handle(req: DhcpMessage, now: number): Decision {
     prune(now);
     if (req.op !== "BOOTREQUEST") return { note: "ignored: a BOOTREPLY (another server's answer)" };
-    if (req.giaddr !== "0.0.0.0") return { note: `ignored: relayed by ${req.giaddr}; this server does not answer relays` };
+    if (req.giaddr !== "0.0.0.0")
+      return { note: `ignored: relayed by ${req.giaddr}; this server does not answer relays` };
     const type = req.options.messageType;
     const client = keyOf(req);
     const mine = leaseOf(client);
@@ -169,8 +213,13 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
       case "DISCOVER": {
         const ip = mine?.ip ?? (asked && free(asked, client) ? asked : firstFree(client));
         if (!ip) return { note: "no reply: the pool is exhausted" };
-        if (!mine || mine.state === "offered") byIp.set(ip, { ip, client, chaddr: req.chaddr, state: "offered", expiresAt: now + offerHold });
-        return answer(req, reply(req, "OFFER", ip, withLease()), `OFFER ${ip}${mine ? " (the address this client already holds)" : ""}`);
+        if (!mine || mine.state === "offered")
+          byIp.set(ip, { ip, client, chaddr: req.chaddr, state: "offered", expiresAt: now + offerHold });
+        return answer(
+          req,
+          reply(req, "OFFER", ip, withLease()),
+          `OFFER ${ip}${mine ? " (the address this client already holds)" : ""}`,
+        );
       }
       case "REQUEST": {
         const sid = req.options.serverId;
@@ -187,7 +236,8 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
         if (asked && req.ciaddr === "0.0.0.0") {
           // INIT-REBOOT: a client that remembers an address asks to keep it
           if (!inSubnet(asked)) return nak(req, `${asked} is not on this network (${intToIp(net)}/${prefix})`);
-          if (!mine) return { note: `no reply: no record of this client, so another server may own ${asked} (RFC 2131 §4.3.2)` };
+          if (!mine)
+            return { note: `no reply: no record of this client, so another server may own ${asked} (RFC 2131 §4.3.2)` };
           if (mine.ip !== asked) return nak(req, `this client's address is ${mine.ip}, not ${asked}`);
           return bind(req, client, asked, now);
         }
@@ -202,20 +252,28 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
       case "DECLINE": {
         const ip = asked ?? "";
         const l = byIp.get(ip);
-        if (!l || l.client !== client) return { note: `ignored: DECLINE of ${ip || "no address"}, not leased to this client` };
+        if (!l || l.client !== client)
+          return { note: `ignored: DECLINE of ${ip || "no address"}, not leased to this client` };
         byIp.set(ip, { ...l, state: "declined", client: "declined", expiresAt: now + declineHold });
-        return { note: `${ip} declined (in use by someone else): out of the pool for ${Math.round(declineHold / 1000)} s` };
+        return {
+          note: `${ip} declined (in use by someone else): out of the pool for ${Math.round(declineHold / 1000)} s`,
+        };
       }
       case "RELEASE": {
         const l = byIp.get(req.ciaddr);
-        if (!l || l.client !== client || l.state !== "bound") return { note: `ignored: RELEASE of ${req.ciaddr}, not bound to this client` };
+        if (!l || l.client !== client || l.state !== "bound")
+          return { note: `ignored: RELEASE of ${req.ciaddr}, not bound to this client` };
         byIp.delete(req.ciaddr);
         return { note: `${req.ciaddr} released` };
       }
       case "INFORM":
         // a client with an address configured by hand asks only for the other settings: no lease
         if (req.ciaddr === "0.0.0.0") return { note: "ignored: INFORM without ciaddr" };
-        return answer(req, reply(req, "ACK", "0.0.0.0", config()), `ACK to INFORM from ${req.ciaddr} (settings, no lease)`);
+        return answer(
+          req,
+          reply(req, "ACK", "0.0.0.0", config()),
+          `ACK to INFORM from ${req.ciaddr} (settings, no lease)`,
+        );
       default:
         return { note: `ignored: ${type} is a server's message` };
     }
@@ -259,7 +317,13 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
       msg = decode(bytes);
     } catch (e) {
       if (!(e instanceof DhcpError)) throw e;
-      log.push({ atMs, direction: "in", peer, error: { reason: e.reason, offset: e.offset, message: e.message }, note: "dropped" });
+      log.push({
+        atMs,
+        direction: "in",
+        peer,
+        error: { reason: e.reason, offset: e.offset, message: e.message },
+        note: "dropped",
+      });
       return;
     }
     const decision = responder.handle(msg, Date.now());
@@ -269,7 +333,14 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
     const to = decision.to;
     const sent = new Promise<void>((resolve) =>
       socket.send(out, to.port, to.address, (err) => {
-        log.push({ atMs: Date.now() - started, direction: "out", peer: `${to.address}:${to.port}`, message: summarize(decode(out)), how: to.how, note: err ? `send failed: ${err.message}` : to.why });
+        log.push({
+          atMs: Date.now() - started,
+          direction: "out",
+          peer: `${to.address}:${to.port}`,
+          message: summarize(decode(out)),
+          how: to.how,
+          note: err ? `send failed: ${err.message}` : to.why,
+        });
         resolve();
       }),
     );

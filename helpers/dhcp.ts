@@ -130,13 +130,17 @@ export interface DhcpMessage {
 /** What `encode` takes: chaddr and the options (with a message type), everything else has a
  *  default; a decoded message is one too. `op` follows the message type (OFFER, ACK, NAK are
  *  replies). */
-export type DhcpMessageInput = Partial<Omit<DhcpMessage, "options" | "chaddr">> & { chaddr: string; options: DhcpOptions };
+export type DhcpMessageInput = Partial<Omit<DhcpMessage, "options" | "chaddr">> & {
+  chaddr: string;
+  options: DhcpOptions;
+};
 
 // ---- addresses ----------------------------------------------------------------------------------
 
 function ipBytes(s: string, what: string): number[] {
   const parts = typeof s === "string" ? s.split(".") : [];
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) invalid(`${what}: not an IPv4 address: ${JSON.stringify(s)}`);
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255))
+    invalid(`${what}: not an IPv4 address: ${JSON.stringify(s)}`);
   return parts.map(Number);
 }
 const ipText = (buf: Buffer, at: number) => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
@@ -154,10 +158,12 @@ export function maskToPrefix(mask: string): number {
 }
 
 function macBytes(mac: string): number[] {
-  if (typeof mac !== "string" || !/^([0-9a-fA-F]{2}([:-]|$)){1,16}$/.test(mac)) invalid(`chaddr: not a hardware address: ${JSON.stringify(mac)}`);
+  if (typeof mac !== "string" || !/^([0-9a-fA-F]{2}([:-]|$)){1,16}$/.test(mac))
+    invalid(`chaddr: not a hardware address: ${JSON.stringify(mac)}`);
   return mac.split(/[:-]/).map((h) => parseInt(h, 16));
 }
-const macText = (buf: Buffer, at: number, n: number) => Array.from(buf.subarray(at, at + n), (b) => b.toString(16).padStart(2, "0")).join(":");
+const macText = (buf: Buffer, at: number, n: number) =>
+  Array.from(buf.subarray(at, at + n), (b) => b.toString(16).padStart(2, "0")).join(":");
 
 // ---- options, table-driven ----------------------------------------------------------------------
 
@@ -184,7 +190,14 @@ const OPTIONS: [code: number, key: Named, kind: Kind][] = [
 ];
 const BY_CODE = new Map(OPTIONS.map(([code, key, kind]) => [code, { key, kind }]));
 /** Option names for transcripts and the parameter request list. */
-export const OPTION_NAMES: Record<number, string> = Object.fromEntries([...OPTIONS.map(([c, k]) => [c, k]), [0, "pad"], [255, "end"], [52, "overload"], [119, "domainSearch"], [121, "classlessRoutes"]]);
+export const OPTION_NAMES: Record<number, string> = Object.fromEntries([
+  ...OPTIONS.map(([c, k]) => [c, k]),
+  [0, "pad"],
+  [255, "end"],
+  [52, "overload"],
+  [119, "domainSearch"],
+  [121, "classlessRoutes"],
+]);
 
 function optionData(key: Named, kind: Kind, value: unknown): Buffer {
   const what = `option ${key}`;
@@ -202,7 +215,8 @@ function optionData(key: Named, kind: Kind, value: unknown): Buffer {
     case "u32":
     case "u16": {
       const max = kind === "u32" ? 0xffffffff : 0xffff;
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > max) invalid(`${what}: an integer 0..${max}, not ${value}`);
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > max)
+        invalid(`${what}: an integer 0..${max}, not ${value}`);
       const b = Buffer.alloc(kind === "u32" ? 4 : 2);
       if (kind === "u32") b.writeUInt32BE(value as number);
       else b.writeUInt16BE(value as number);
@@ -212,7 +226,8 @@ function optionData(key: Named, kind: Kind, value: unknown): Buffer {
       if (typeof value !== "string" || value.length === 0) invalid(`${what}: a non-empty string`);
       return Buffer.from(value as string, "utf8");
     case "codes":
-      if (!Array.isArray(value) || !value.every((c) => Number.isInteger(c) && c > 0 && c < 255)) invalid(`${what}: option codes 1..254`);
+      if (!Array.isArray(value) || !value.every((c) => Number.isInteger(c) && c > 0 && c < 255))
+        invalid(`${what}: option codes 1..254`);
       return Buffer.from(value as number[]);
     case "hex":
       if (typeof value !== "string" || !/^([0-9a-fA-F]{2})+$/.test(value)) invalid(`${what}: bytes as hex`);
@@ -222,11 +237,13 @@ function optionData(key: Named, kind: Kind, value: unknown): Buffer {
 
 /** Reads one option's data; `at` is where its code byte was, for errors. */
 function optionValue(code: number, key: Named, kind: Kind, data: Buffer, at: number): unknown {
-  const size = (ok: boolean, want: string) => ok || fail("bad-option-length", at, `option ${code} (${key}) must be ${want}, not ${data.length} bytes`);
+  const size = (ok: boolean, want: string) =>
+    ok || fail("bad-option-length", at, `option ${code} (${key}) must be ${want}, not ${data.length} bytes`);
   switch (kind) {
     case "type":
       size(data.length === 1, "1 byte");
-      if (data[0] < 1 || data[0] > MESSAGE_TYPES.length) fail("unknown-message-type", at, `message type ${data[0]} is not 1..8`);
+      if (data[0] < 1 || data[0] > MESSAGE_TYPES.length)
+        fail("unknown-message-type", at, `message type ${data[0]} is not 1..8`);
       return MESSAGE_TYPES[data[0] - 1];
     case "ip":
       size(data.length === 4, "4 bytes");
@@ -258,7 +275,8 @@ function optionList(o: DhcpOptions): [number, Buffer][] {
   const out: [number, Buffer][] = [];
   for (const [code, key, kind] of OPTIONS) if (o[key] !== undefined) out.push([code, optionData(key, kind, o[key])]);
   for (const u of o.unknown ?? []) {
-    if (!Number.isInteger(u.code) || u.code < 1 || u.code > 254 || BY_CODE.has(u.code)) invalid(`unknown option code ${u.code}: must be 1..254 and not one with a name`);
+    if (!Number.isInteger(u.code) || u.code < 1 || u.code > 254 || BY_CODE.has(u.code))
+      invalid(`unknown option code ${u.code}: must be 1..254 and not one with a name`);
     out.push([u.code, optionData("clientId", "hex", u.data)]);
   }
   return out;
@@ -278,25 +296,37 @@ export function encodingLength(m: DhcpMessageInput, options: EncodeOptions = {})
 }
 
 export function encode(m: DhcpMessageInput, options: EncodeOptions = {}): Buffer {
-  if (!m || typeof m !== "object" || !m.options || !m.options.messageType) invalid("a DHCP message needs options.messageType");
+  if (!m || typeof m !== "object" || !m.options || !m.options.messageType)
+    invalid("a DHCP message needs options.messageType");
   const type = m.options.messageType!;
   const op = m.op ?? (type === "OFFER" || type === "ACK" || type === "NAK" ? "BOOTREPLY" : "BOOTREQUEST");
   const mac = macBytes(m.chaddr);
   const int = (v: number | undefined, max: number, what: string) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) invalid(`${what}: an integer 0..${max}, not ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max))
+      invalid(`${what}: an integer 0..${max}, not ${v}`);
     return v ?? 0;
   };
   const buf = Buffer.alloc(encodingLength(m, options));
-  buf[0] = op === "BOOTREQUEST" ? 1 : op === "BOOTREPLY" ? 2 : invalid(`op: BOOTREQUEST or BOOTREPLY, not ${JSON.stringify(op)}`);
+  buf[0] =
+    op === "BOOTREQUEST"
+      ? 1
+      : op === "BOOTREPLY"
+        ? 2
+        : invalid(`op: BOOTREQUEST or BOOTREPLY, not ${JSON.stringify(op)}`);
   buf[1] = int(m.htype ?? 1, 255, "htype");
   buf[2] = int(m.hlen ?? mac.length, 16, "hlen");
   buf[3] = int(m.hops, 255, "hops");
   buf.writeUInt32BE(int(m.xid, 0xffffffff, "xid"), 4);
   buf.writeUInt16BE(int(m.secs, 0xffff, "secs"), 8);
   buf.writeUInt16BE(m.broadcast ? 0x8000 : 0, 10);
-  (["ciaddr", "yiaddr", "siaddr", "giaddr"] as const).forEach((k, i) => Buffer.from(ipBytes(m[k] ?? "0.0.0.0", k)).copy(buf, 12 + i * 4));
+  (["ciaddr", "yiaddr", "siaddr", "giaddr"] as const).forEach((k, i) =>
+    Buffer.from(ipBytes(m[k] ?? "0.0.0.0", k)).copy(buf, 12 + i * 4),
+  );
   Buffer.from(mac).copy(buf, 28);
-  for (const [field, at, size] of [["sname", 44, 64], ["file", 108, 128]] as const) {
+  for (const [field, at, size] of [
+    ["sname", 44, 64],
+    ["file", 108, 128],
+  ] as const) {
     const text = Buffer.from(m[field] ?? "", "utf8");
     if (text.length >= size) invalid(`${field}: at most ${size - 1} bytes (it is NUL-terminated)`);
     text.copy(buf, at);
@@ -330,12 +360,15 @@ export function decode(buf: Buffer, options: DecodeOptions = {}): DhcpMessage {
   if (!Buffer.isBuffer(buf)) invalid("decode takes a Buffer");
   const max = options.maxLength ?? MAX_LENGTH;
   if (buf.length > max) fail("too-long", max, `${buf.length} bytes, at most ${max} accepted`);
-  if (buf.length < FIXED_LENGTH) fail("truncated", buf.length, `the fixed fields need ${FIXED_LENGTH} bytes, ${buf.length} given`);
-  if (buf.length < FIXED_LENGTH + 4) fail("missing-cookie", FIXED_LENGTH, `no room for the magic cookie (${buf.length - FIXED_LENGTH} of 4 bytes)`);
+  if (buf.length < FIXED_LENGTH)
+    fail("truncated", buf.length, `the fixed fields need ${FIXED_LENGTH} bytes, ${buf.length} given`);
+  if (buf.length < FIXED_LENGTH + 4)
+    fail("missing-cookie", FIXED_LENGTH, `no room for the magic cookie (${buf.length - FIXED_LENGTH} of 4 bytes)`);
   if (buf[0] !== 1 && buf[0] !== 2) fail("bad-op", 0, `op ${buf[0]} is neither 1 (BOOTREQUEST) nor 2 (BOOTREPLY)`);
   if (buf[2] > 16) fail("bad-hlen", 2, `hlen ${buf[2]} is more than the 16 bytes of chaddr`);
   const cookie = buf.readUInt32BE(FIXED_LENGTH);
-  if (cookie !== MAGIC_COOKIE) fail("bad-cookie", FIXED_LENGTH, `magic cookie ${ipText(buf, FIXED_LENGTH)}, expected 99.130.83.99`);
+  if (cookie !== MAGIC_COOKIE)
+    fail("bad-cookie", FIXED_LENGTH, `magic cookie ${ipText(buf, FIXED_LENGTH)}, expected 99.130.83.99`);
 
   // Collect code → data first: a repeated code continues the same option (RFC 3396).
   const found = new Map<number, { at: number; parts: Buffer[] }>();
@@ -350,7 +383,8 @@ export function decode(buf: Buffer, options: DecodeOptions = {}): DhcpMessage {
     }
     if (at + 1 >= buf.length) fail("option-past-end", at, `option ${code} has no length byte`);
     const len = buf[at + 1];
-    if (at + 2 + len > buf.length) fail("option-past-end", at, `option ${code} of ${len} bytes runs past the end (${buf.length - at - 2} left)`);
+    if (at + 2 + len > buf.length)
+      fail("option-past-end", at, `option ${code} of ${len} bytes runs past the end (${buf.length - at - 2} left)`);
     const entry = found.get(code) ?? { at, parts: [] };
     entry.parts.push(buf.subarray(at + 2, at + 2 + len));
     found.set(code, entry);
@@ -363,7 +397,8 @@ export function decode(buf: Buffer, options: DecodeOptions = {}): DhcpMessage {
     if (known) (opts as Record<string, unknown>)[known.key] = optionValue(code, known.key, known.kind, data, where);
     else (opts.unknown ??= []).push({ code, data: data.toString("hex") });
   }
-  if (!opts.messageType && !options.allowBootp) fail("missing-message-type", FIXED_LENGTH + 4, "no message type option (53): BOOTP, not DHCP");
+  if (!opts.messageType && !options.allowBootp)
+    fail("missing-message-type", FIXED_LENGTH + 4, "no message type option (53): BOOTP, not DHCP");
 
   const cstring = (from: number, size: number) => {
     const field = buf.subarray(from, from + size);
@@ -395,7 +430,11 @@ export function decode(buf: Buffer, options: DecodeOptions = {}): DhcpMessage {
  *  and the options with the parameter request list by name. */
 export function summarize(m: DhcpMessage): Record<string, unknown> {
   const { messageType, parameterRequestList, unknown, ...rest } = m.options;
-  const out: Record<string, unknown> = { type: messageType ?? "BOOTP", xid: `0x${m.xid.toString(16).padStart(8, "0")}`, chaddr: m.chaddr };
+  const out: Record<string, unknown> = {
+    type: messageType ?? "BOOTP",
+    xid: `0x${m.xid.toString(16).padStart(8, "0")}`,
+    chaddr: m.chaddr,
+  };
   if (m.broadcast) out.broadcast = true;
   for (const k of ["ciaddr", "yiaddr", "siaddr", "giaddr"] as const) if (m[k] !== "0.0.0.0") out[k] = m[k];
   const options: Record<string, unknown> = { ...rest };

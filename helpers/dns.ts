@@ -41,7 +41,8 @@ const fail = (reason: DnsFormatReason, offset: number, detail: string): never =>
   throw new DnsFormatError(reason, offset, detail);
 };
 const need = (buf: Buffer, offset: number, n: number, what: string) => {
-  if (offset + n > buf.length) fail("truncated", offset, `${what} needs ${n} bytes, ${Math.max(0, buf.length - offset)} left`);
+  if (offset + n > buf.length)
+    fail("truncated", offset, `${what} needs ${n} bytes, ${Math.max(0, buf.length - offset)} left`);
 };
 const invalid = (message: string): never => {
   throw Object.assign(new RangeError(message), { code: "ERR_INVALID_ARG_VALUE" });
@@ -49,7 +50,18 @@ const invalid = (message: string): never => {
 
 // ---- types, classes, response codes -------------------------------------------------------------
 
-export const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, OPT: 41, ANY: 255 };
+export const TYPES: Record<string, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  OPT: 41,
+  ANY: 255,
+};
 export const CLASSES: Record<string, number> = { IN: 1, CH: 3, HS: 4, ANY: 255 };
 export const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"] as const;
 
@@ -93,7 +105,8 @@ function labelsOf(name: string): Buffer[] {
       else invalid(`name ${JSON.stringify(name)} ends with a lone backslash`);
     } else {
       const code = text.charCodeAt(i);
-      if (code > 0x7e || code < 0x21) invalid(`name ${JSON.stringify(name)}: byte 0x${code.toString(16)} must be written \\DDD`);
+      if (code > 0x7e || code < 0x21)
+        invalid(`name ${JSON.stringify(name)}: byte 0x${code.toString(16)} must be written \\DDD`);
       current.push(code);
     }
   }
@@ -102,7 +115,8 @@ function labelsOf(name: string): Buffer[] {
     if (l.length === 0) invalid(`name ${JSON.stringify(name)} has an empty label`);
     if (l.length > 63) invalid(`name ${JSON.stringify(name)} has a label of ${l.length} bytes (at most 63)`);
   }
-  if (labels.reduce((n, l) => n + 1 + l.length, 1) > 255) invalid(`name ${JSON.stringify(name)} is longer than 255 bytes`);
+  if (labels.reduce((n, l) => n + 1 + l.length, 1) > 255)
+    invalid(`name ${JSON.stringify(name)} is longer than 255 bytes`);
   return labels;
 }
 
@@ -141,7 +155,10 @@ export const name: Codec<string> & {
     const labels = labelsOf(value);
     let at = offset;
     for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).map((l) => labelText(l, 0, l.length).toLowerCase()).join(".");
+      const suffix = labels
+        .slice(i)
+        .map((l) => labelText(l, 0, l.length).toLowerCase())
+        .join(".");
       const earlier = table.get(suffix);
       if (earlier !== undefined) {
         buf?.writeUInt16BE(0xc000 | earlier, at);
@@ -182,7 +199,8 @@ export const name: Codec<string> & {
         continue;
       }
       if (kind !== 0) fail("bad-label-type", at, `length byte 0x${len.toString(16)} has reserved label type bits`);
-      if (at + 1 + len > buf.length) fail("label-past-end", at, `label of ${len} bytes runs past the end (${buf.length - at - 1} left)`);
+      if (at + 1 + len > buf.length)
+        fail("label-past-end", at, `label of ${len} bytes runs past the end (${buf.length - at - 1} left)`);
       wireLength += 1 + len;
       if (wireLength > 255) fail("name-too-long", at, "name longer than 255 bytes");
       labels.push(labelText(buf, at + 1, at + 1 + len));
@@ -222,13 +240,32 @@ export const flags = {
   encode(f: Partial<Flags>): number {
     const bit = (on: boolean | undefined, n: number) => (on ? 1 << n : 0);
     return (
-      bit(f.qr, 15) | (((f.opcode ?? 0) & 0xf) << 11) | bit(f.aa, 10) | bit(f.tc, 9) | bit(f.rd, 8) |
-      bit(f.ra, 7) | bit(f.z, 6) | bit(f.ad, 5) | bit(f.cd, 4) | ((f.rcode ?? 0) & 0xf)
+      bit(f.qr, 15) |
+      (((f.opcode ?? 0) & 0xf) << 11) |
+      bit(f.aa, 10) |
+      bit(f.tc, 9) |
+      bit(f.rd, 8) |
+      bit(f.ra, 7) |
+      bit(f.z, 6) |
+      bit(f.ad, 5) |
+      bit(f.cd, 4) |
+      ((f.rcode ?? 0) & 0xf)
     );
   },
   decode(n: number): Flags {
     const bit = (k: number) => ((n >> k) & 1) === 1;
-    return { qr: bit(15), opcode: (n >> 11) & 0xf, aa: bit(10), tc: bit(9), rd: bit(8), ra: bit(7), z: bit(6), ad: bit(5), cd: bit(4), rcode: n & 0xf };
+    return {
+      qr: bit(15),
+      opcode: (n >> 11) & 0xf,
+      aa: bit(10),
+      tc: bit(9),
+      rd: bit(8),
+      ra: bit(7),
+      z: bit(6),
+      ad: bit(5),
+      cd: bit(4),
+      rcode: n & 0xf,
+    };
   },
 };
 
@@ -254,10 +291,18 @@ export const header: Codec<Header> = {
     return 12;
   },
   decode(buf, offset) {
-    if (buf.length - offset < 12) fail("truncated-header", offset, `header needs 12 bytes, ${Math.max(0, buf.length - offset)} left`);
+    if (buf.length - offset < 12)
+      fail("truncated-header", offset, `header needs 12 bytes, ${Math.max(0, buf.length - offset)} left`);
     const u16 = (k: number) => buf.readUInt16BE(offset + k);
     return {
-      value: { id: u16(0), flags: flags.decode(u16(2)), qdcount: u16(4), ancount: u16(6), nscount: u16(8), arcount: u16(10) },
+      value: {
+        id: u16(0),
+        flags: flags.decode(u16(2)),
+        qdcount: u16(4),
+        ancount: u16(6),
+        nscount: u16(8),
+        arcount: u16(10),
+      },
       bytes: 12,
     };
   },
@@ -285,7 +330,10 @@ export const question: Codec<Question> = {
     const n = name.decode(buf, offset);
     const at = offset + n.bytes;
     need(buf, at, 4, "QTYPE and QCLASS");
-    return { value: { name: n.value, type: typeName(buf.readUInt16BE(at)), class: className(buf.readUInt16BE(at + 2)) }, bytes: n.bytes + 4 };
+    return {
+      value: { name: n.value, type: typeName(buf.readUInt16BE(at)), class: className(buf.readUInt16BE(at + 2)) },
+      bytes: n.bytes + 4,
+    };
   },
 };
 
@@ -300,7 +348,8 @@ export interface ResourceRecord {
 
 function ipv4Bytes(s: string): Buffer {
   const parts = s.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) invalid(`not an IPv4 address: ${JSON.stringify(s)}`);
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255))
+    invalid(`not an IPv4 address: ${JSON.stringify(s)}`);
   return Buffer.from(parts.map(Number));
 }
 
@@ -317,7 +366,8 @@ export function ipv6Bytes(s: string): Buffer {
   }
   const halves = text.split("::");
   if (halves.length > 2) bad();
-  const hex = (h: string) => (h === "" ? [] : h.split(":").map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : bad())));
+  const hex = (h: string) =>
+    h === "" ? [] : h.split(":").map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : bad()));
   const head = hex(halves[0]);
   let words: number[];
   if (halves.length === 1) words = [...head, ...v4];
@@ -338,7 +388,7 @@ export function ipv6Bytes(s: string): Buffer {
 export function ipv6Text(bytes: Buffer): string {
   const words = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
   let best = { start: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -392,9 +442,11 @@ export const record: Codec<ResourceRecord> = {
     const type = typeName(buf.readUInt16BE(at));
     const rdlength = buf.readUInt16BE(at + 8);
     const start = at + 10;
-    if (start + rdlength > buf.length) fail("truncated", start, `record data of ${rdlength} bytes runs past the end (${buf.length - start} left)`);
+    if (start + rdlength > buf.length)
+      fail("truncated", start, `record data of ${rdlength} bytes runs past the end (${buf.length - start} left)`);
     let data: string | Buffer;
-    const wrongSize = (want: number) => fail("bad-rdata-length", at + 8, `${type} data must be ${want} bytes, not ${rdlength}`);
+    const wrongSize = (want: number) =>
+      fail("bad-rdata-length", at + 8, `${type} data must be ${want} bytes, not ${rdlength}`);
     if (type === "A") {
       if (rdlength !== 4) wrongSize(4);
       data = Array.from(buf.subarray(start, start + 4)).join(".");
@@ -403,10 +455,17 @@ export const record: Codec<ResourceRecord> = {
       data = ipv6Text(buf.subarray(start, start + 16));
     } else if (NAME_DATA.has(type)) {
       const target = name.decode(buf.subarray(0, start + rdlength), start);
-      if (target.bytes !== rdlength) fail("bad-rdata-length", at + 8, `${type} name takes ${target.bytes} bytes, RDLENGTH says ${rdlength}`);
+      if (target.bytes !== rdlength)
+        fail("bad-rdata-length", at + 8, `${type} name takes ${target.bytes} bytes, RDLENGTH says ${rdlength}`);
       data = target.value;
     } else data = Buffer.from(buf.subarray(start, start + rdlength));
-    const value = { name: owner.value, type, class: className(buf.readUInt16BE(at + 2)), ttl: buf.readUInt32BE(at + 4), data };
+    const value = {
+      name: owner.value,
+      type,
+      class: className(buf.readUInt16BE(at + 2)),
+      ttl: buf.readUInt32BE(at + 4),
+      data,
+    };
     return { value, bytes: owner.bytes + 10 + rdlength };
   },
 };
@@ -439,10 +498,26 @@ function encodeMessage(m: Message, buf: Buffer | null, options: EncodeOptions): 
   if ([m.questions, ...sections].some((s) => s.length > 0xffff)) invalid("a section has more than 65535 entries");
   if (!Number.isInteger(m.id) || m.id < 0 || m.id > 0xffff) invalid(`id must be 0..65535, got ${m.id}`);
   const table: CompressionTable | undefined = options.compress === false ? undefined : new Map();
-  if (buf) header.encode({ id: m.id, flags: { ...flags.decode(0), ...m.flags }, qdcount: m.questions.length, ancount: sections[0].length, nscount: sections[1].length, arcount: sections[2].length }, buf, 0);
+  if (buf)
+    header.encode(
+      {
+        id: m.id,
+        flags: { ...flags.decode(0), ...m.flags },
+        qdcount: m.questions.length,
+        ancount: sections[0].length,
+        nscount: sections[1].length,
+        arcount: sections[2].length,
+      },
+      buf,
+      0,
+    );
   let at = 12;
   for (const q of m.questions) {
-    const n = table ? name.encodeCompressed(q.name, buf, at, table) : buf ? name.encode(q.name, buf, at) : name.encodingLength(q.name);
+    const n = table
+      ? name.encodeCompressed(q.name, buf, at, table)
+      : buf
+        ? name.encode(q.name, buf, at)
+        : name.encodingLength(q.name);
     if (buf) {
       buf.writeUInt16BE(typeNumber(q.type), at + n);
       buf.writeUInt16BE(classNumber(q.class ?? "IN"), at + n + 2);

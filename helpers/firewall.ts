@@ -59,7 +59,8 @@ const toNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number
 function cidrRange(cidr: string): [number, number] {
   const [ip, len = "32"] = cidr.split("/");
   const bits = Number(len);
-  if (!net.isIPv4(ip) || !/^\d+$/.test(len) || bits > 32) throw new FirewallError("ERR_FW_RULE", `"${cidr}" is not an IPv4 address or subnet`);
+  if (!net.isIPv4(ip) || !/^\d+$/.test(len) || bits > 32)
+    throw new FirewallError("ERR_FW_RULE", `"${cidr}" is not an IPv4 address or subnet`);
   const size = 2 ** (32 - bits);
   const first = Math.floor(toNumber(ip) / size) * size;
   return [first, first + size - 1];
@@ -81,9 +82,11 @@ export function validate(rules: Rule[]): void {
     if (r.dport !== undefined) {
       if (!r.proto) throw bad("a port match needs a protocol");
       const [lo, hi] = portRange(r.dport);
-      if (!(Number.isInteger(lo) && Number.isInteger(hi) && 1 <= lo && lo <= hi && hi <= 65535)) throw bad("ports must be within 1..65535, low ≤ high");
+      if (!(Number.isInteger(lo) && Number.isInteger(hi) && 1 <= lo && lo <= hi && hi <= 65535))
+        throw bad("ports must be within 1..65535, low ≤ high");
     }
-    if (r.ctState && (!r.ctState.length || r.ctState.some((s) => !["new", "established", "related"].includes(s)))) throw bad("ctState: new, established or related");
+    if (r.ctState && (!r.ctState.length || r.ctState.some((s) => !["new", "established", "related"].includes(s))))
+      throw bad("ctState: new, established or related");
   }
 }
 
@@ -222,7 +225,17 @@ export async function probe(proto: Proto, address: string, port: number, timeout
   if (proto === "tcp") {
     const [r] = (await scan(address, [port], { timeoutMs })).results;
     const verdict: Action = r.state === "open" ? "accept" : r.state === "closed" ? "reject" : "drop";
-    return { verdict, detail: r.state === "open" ? "connected" : r.state === "closed" ? r.reason : r.reason.startsWith("no answer") ? "timeout" : r.reason };
+    return {
+      verdict,
+      detail:
+        r.state === "open"
+          ? "connected"
+          : r.state === "closed"
+            ? r.reason
+            : r.reason.startsWith("no answer")
+              ? "timeout"
+              : r.reason,
+    };
   }
   // A connected UDP socket: the kernel reports an ICMP port unreachable to it as ECONNREFUSED.
   const socket = dgram.createSocket("udp4");
@@ -239,7 +252,11 @@ export async function probe(proto: Proto, address: string, port: number, timeout
       });
       socket.on("error", (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        resolve(e.code === "ECONNREFUSED" ? { verdict: "reject", detail: "ECONNREFUSED (ICMP)" } : { verdict: "reject", detail: e.code ?? e.message });
+        resolve(
+          e.code === "ECONNREFUSED"
+            ? { verdict: "reject", detail: "ECONNREFUSED (ICMP)" }
+            : { verdict: "reject", detail: e.code ?? e.message },
+        );
       });
       socket.send("probe");
     });

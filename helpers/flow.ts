@@ -73,7 +73,8 @@ function check(o: FlowOptions): void {
   for (const [name, v] of Object.entries(positive)) {
     if (!Number.isInteger(v) || v <= 0) throw new FlowError(`${name} must be a positive integer, got ${v}`);
   }
-  if ((o.mss ?? 1000) > o.buffer) throw new FlowError(`mss (${o.mss ?? 1000}) must not exceed the buffer (${o.buffer})`);
+  if ((o.mss ?? 1000) > o.buffer)
+    throw new FlowError(`mss (${o.mss ?? 1000}) must not exceed the buffer (${o.buffer})`);
 }
 
 /** Runs the model and returns one row per step. */

@@ -32,18 +32,36 @@ export function request(url: string, options: RequestOptions = {}): Promise<Resp
   const secure = u.protocol === "https:";
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers = { ...(body ? { "content-length": String(body.length) } : {}), ...options.headers };
-  const tlsOptions = secure ? { ca: options.ca, cert: options.cert, key: options.key, servername: options.servername } : {};
+  const tlsOptions = secure
+    ? { ca: options.ca, cert: options.cert, key: options.key, servername: options.servername }
+    : {};
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(u, { method: options.method ?? "GET", headers, agent: false, ...tlsOptions }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text: () => bytes.toString("utf8"), json: () => JSON.parse(bytes.toString("utf8")) });
-      });
-    });
-    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(Object.assign(new Error(`no response from ${u.host} within ${options.timeoutMs ?? 5000} ms`), { code: "ETIMEDOUT" })));
+    const req = (secure ? https : http).request(
+      u,
+      { method: options.method ?? "GET", headers, agent: false, ...tlsOptions },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: bytes,
+            text: () => bytes.toString("utf8"),
+            json: () => JSON.parse(bytes.toString("utf8")),
+          });
+        });
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 5000, () =>
+      req.destroy(
+        Object.assign(new Error(`no response from ${u.host} within ${options.timeoutMs ?? 5000} ms`), {
+          code: "ETIMEDOUT",
+        }),
+      ),
+    );
     req.on("error", reject);
     req.end(body);
   });

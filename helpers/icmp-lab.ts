@@ -17,7 +17,10 @@ export interface HexPacket {
 }
 
 const bytes = (hex: string, what: string): Buffer => {
-  if (typeof hex !== "string" || !/^([0-9a-f]{2})*$/i.test(hex)) throw Object.assign(new TypeError(`${what} must be a hex string of whole bytes`), { code: "ERR_INVALID_ARG_VALUE" });
+  if (typeof hex !== "string" || !/^([0-9a-f]{2})*$/i.test(hex))
+    throw Object.assign(new TypeError(`${what} must be a hex string of whole bytes`), {
+      code: "ERR_INVALID_ARG_VALUE",
+    });
   return Buffer.from(hex, "hex");
 };
 const toHex = (got: { data: Buffer; from?: string }): HexPacket => ({ hex: got.data.toString("hex"), from: got.from });
@@ -43,7 +46,11 @@ async function drainFor(s: RawSocket, ms: number): Promise<HexPacket[]> {
  * identifier is `id`. The raw socket also receives every other ICMP packet that reaches the
  * host meanwhile: those are returned in `others`, not mistaken for the reply.
  */
-export async function echo(dst: string, messageHex: string, { id, timeoutMs = 1000 }: { id: number; timeoutMs?: number }) {
+export async function echo(
+  dst: string,
+  messageHex: string,
+  { id, timeoutMs = 1000 }: { id: number; timeoutMs?: number },
+) {
   assertInLabHost("icmp-lab.echo");
   const message = bytes(messageHex, "messageHex");
   const s = openRaw({ protocol: IPPROTO.ICMP });
@@ -97,7 +104,12 @@ export interface ProbeOptions {
  * quoted UDP header carries our two ports. `sent` is the datagram as it left the host, taken
  * from an AF_PACKET capture on the outgoing interface `iface` (Ethernet header removed).
  */
-export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, payloadHex = "", timeoutMs = 1000 }: ProbeOptions, iface = "eth0") {
+export async function udpProbe(
+  dst: string,
+  port: number,
+  { srcPort, ttl = 64, payloadHex = "", timeoutMs = 1000 }: ProbeOptions,
+  iface = "eth0",
+) {
   assertInLabHost("icmp-lab.udpProbe");
   const payload = bytes(payloadHex, "payloadHex");
   const raw = openRaw({ protocol: IPPROTO.ICMP });
@@ -120,7 +132,10 @@ export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, p
       const got = await raw.recv(left);
       if (!got) break;
       const m = dissect(got.data).icmp;
-      if ((m?.kind === "destination-unreachable" || m?.kind === "time-exceeded") && m.quote.ip.protocol === IPPROTO.UDP) {
+      if (
+        (m?.kind === "destination-unreachable" || m?.kind === "time-exceeded") &&
+        m.quote.ip.protocol === IPPROTO.UDP
+      ) {
         const q = m.quote.first8;
         if (q.readUInt16BE(0) === srcPort && q.readUInt16BE(2) === port) {
           error = toHex(got);
@@ -132,7 +147,8 @@ export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, p
     let sent: string | null = null;
     for (let f = await cap.next(200); f && !sent; f = await cap.next(100)) {
       const l = dissect(f.data, "ethernet");
-      if (l.udp && l.udp.srcPort === srcPort && l.udp.dstPort === port) sent = f.data.subarray(14, 14 + l.ip!.totalLength).toString("hex");
+      if (l.udp && l.udp.srcPort === srcPort && l.udp.dstPort === port)
+        sent = f.data.subarray(14, 14 + l.ip!.totalLength).toString("hex");
     }
     return { sent, error, rttMs };
   } finally {
@@ -146,7 +162,11 @@ export async function udpProbe(dst: string, port: number, { srcPort, ttl = 64, p
  * to the socket as ECONNREFUSED, on the next operation after it arrived. Sends `count`
  * datagrams `gapMs` apart and lists what happened to each ("sent" or the error's code).
  */
-export async function connectedUdp(dst: string, port: number, { srcPort, count = 3, gapMs = 100 }: { srcPort: number; count?: number; gapMs?: number }) {
+export async function connectedUdp(
+  dst: string,
+  port: number,
+  { srcPort, count = 3, gapMs = 100 }: { srcPort: number; count?: number; gapMs?: number },
+) {
   assertInLabHost("icmp-lab.connectedUdp");
   const sock = createSocket("udp4");
   const events: string[] = [];
@@ -155,7 +175,11 @@ export async function connectedUdp(dst: string, port: number, { srcPort, count =
     await new Promise<void>((resolve) => sock.bind(srcPort, () => resolve()));
     await new Promise<void>((resolve, reject) => sock.connect(port, dst, (e?: Error) => (e ? reject(e) : resolve())));
     for (let i = 1; i <= count; i++) {
-      const result = await new Promise<string>((resolve) => sock.send(Buffer.from(`datagram ${i}`), (e) => resolve(e ? `send ${i}: ${(e as NodeJS.ErrnoException).code}` : `send ${i}: ok`)));
+      const result = await new Promise<string>((resolve) =>
+        sock.send(Buffer.from(`datagram ${i}`), (e) =>
+          resolve(e ? `send ${i}: ${(e as NodeJS.ErrnoException).code}` : `send ${i}: ok`),
+        ),
+      );
       events.push(result);
       await sleep(gapMs);
     }
@@ -214,7 +238,7 @@ export async function udpReceiver(port: number, iface = "eth0") {
   return {
     /** Waits until `n` datagrams were handed to the socket, or `timeoutMs` passes. */
     async received(n = 1, timeoutMs = 1000) {
-      for (const end = nowMs() + timeoutMs; received.length < n && nowMs() < end; ) await sleep(10);
+      for (const end = nowMs() + timeoutMs; received.length < n && nowMs() < end;) await sleep(10);
       return received.splice(0);
     },
     /** The IPv4 packets of this port captured on the interface so far (hex, Ethernet header cut). */
@@ -250,23 +274,30 @@ export function counters(names: string[]): Record<string, number> {
       keys.forEach((k, j) => all.set(`${group.replace(/:$/, "")}.${k}`, Number(values[j])));
     }
   }
-  return Object.fromEntries(names.map((n) => {
-    const v = all.get(n);
-    if (v === undefined) throw Object.assign(new Error(`no counter ${n}`), { code: "ERR_INVALID_ARG_VALUE" });
-    return [n, v];
-  }));
+  return Object.fromEntries(
+    names.map((n) => {
+      const v = all.get(n);
+      if (v === undefined) throw Object.assign(new Error(`no counter ${n}`), { code: "ERR_INVALID_ARG_VALUE" });
+      return [n, v];
+    }),
+  );
 }
 
 /** Sets an IPv4 sysctl of this host's namespace, e.g. ("icmp_ratelimit", "0"). */
 export function setIpv4Sysctl(name: string, value: string): string {
-  if (!/^[a-z0-9_]+$/.test(name)) throw Object.assign(new Error(`not a sysctl name: ${name}`), { code: "ERR_INVALID_ARG_VALUE" });
+  if (!/^[a-z0-9_]+$/.test(name))
+    throw Object.assign(new Error(`not a sysctl name: ${name}`), { code: "ERR_INVALID_ARG_VALUE" });
   const path = `/proc/sys/net/ipv4/${name}`;
   writeFileSync(path, `${value}\n`);
   return readFileSync(path, "utf8").trim();
 }
 
 /** Sends one UDP datagram from an ordinary dgram socket bound to `srcPort` and closes it. */
-export async function udpSend(dst: string, port: number, { srcPort, payloadHex }: { srcPort: number; payloadHex: string }): Promise<void> {
+export async function udpSend(
+  dst: string,
+  port: number,
+  { srcPort, payloadHex }: { srcPort: number; payloadHex: string },
+): Promise<void> {
   assertInLabHost("icmp-lab.udpSend");
   const sock = createSocket("udp4");
   try {
@@ -274,7 +305,9 @@ export async function udpSend(dst: string, port: number, { srcPort, payloadHex }
       sock.once("error", reject);
       sock.bind(srcPort, () => resolve());
     });
-    await new Promise<void>((resolve, reject) => sock.send(bytes(payloadHex, "payloadHex"), port, dst, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sock.send(bytes(payloadHex, "payloadHex"), port, dst, (e) => (e ? reject(e) : resolve())),
+    );
   } finally {
     sock.close();
   }

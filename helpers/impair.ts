@@ -100,7 +100,8 @@ function resolve(common: LinkOptions, own: LinkOptions | undefined, where: strin
   const o = { ...common, ...own };
   const num = (name: keyof LinkOptions, dflt: number, ok: (v: number) => boolean, what: string) => {
     const v = o[name] ?? dflt;
-    if (typeof v !== "number" || !Number.isFinite(v) || !ok(v)) throw new ImpairError(`${where}.${name} must be ${what}, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || !ok(v))
+      throw new ImpairError(`${where}.${name} must be ${what}, got ${String(v)}`);
     return v;
   };
   const delayMs = num("delayMs", 0, (v) => v >= 0, "a number of milliseconds >= 0");
@@ -108,7 +109,9 @@ function resolve(common: LinkOptions, own: LinkOptions | undefined, where: strin
   const rtoMs = num("rtoMs", 200, (v) => v >= 0, "a number of milliseconds >= 0");
   const bitsPerSecond = num("bitsPerSecond", 0, (v) => v >= 0, "a rate in bits per second >= 0 (0 = no cap)");
   const burstBytes = num("burstBytes", PIECE, (v) => v >= 1, "a number of bytes >= 1");
-  const byRate = bitsPerSecond ? Math.max(256 * 1024, Math.ceil((bitsPerSecond / 8) * ((delayMs + 250) / 1000))) : 4 << 20;
+  const byRate = bitsPerSecond
+    ? Math.max(256 * 1024, Math.ceil((bitsPerSecond / 8) * ((delayMs + 250) / 1000)))
+    : 4 << 20;
   const queueBytes = num("queueBytes", byRate, (v) => v >= 1, "a number of bytes >= 1");
   return { delayMs, loss, rtoMs, bitsPerSecond, burstBytes, queueBytes };
 }
@@ -144,7 +147,7 @@ class Link<T> {
     if (!marker) this.stats.chunks++;
     const lost = !marker && loss > 0 && this.random() < loss;
     if (!marker) this.count++;
-    if (lost) this.stats.lost++, this.onLoss(this.count - 1);
+    if (lost) (this.stats.lost++, this.onLoss(this.count - 1));
     if (lost && this.dropLost) return false;
     if (this.dropLost && this.queuedBytes + bytes > queueBytes) {
       this.stats.queueDrops++;
@@ -175,7 +178,12 @@ class Link<T> {
     // capped link releases a piece every millisecond or so; there the timer alone is precise
     // enough, because the bucket's clock does not drift when a release is late.
     const early = this.cfg.bitsPerSecond > 0 ? 0 : 1;
-    this.timer = wait >= early + 1 ? setTimeout(this.fire, Math.floor(wait - early)) : early || wait <= 0 ? setImmediate(this.fire) : setTimeout(this.fire, 1);
+    this.timer =
+      wait >= early + 1
+        ? setTimeout(this.fire, Math.floor(wait - early))
+        : early || wait <= 0
+          ? setImmediate(this.fire)
+          : setTimeout(this.fire, 1);
   }
 
   private fire = (): void => {
@@ -211,7 +219,8 @@ function configure(options: ImpairOptions) {
 }
 
 function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ImpairError(`the upstream port must be an integer 1-65535, got ${String(port)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ImpairError(`the upstream port must be an integer 1-65535, got ${String(port)}`);
 }
 
 /** A TCP proxy on 127.0.0.1 port 0 in front of 127.0.0.1:`port`, each connection with its own
@@ -243,22 +252,30 @@ export async function impairTcp(port: number, options: ImpairOptions = {}): Prom
         if (src.isPaused() && !dstBlocked && link.queuedBytes <= cfg.queueBytes / 2) src.resume();
       };
       // `null` is the end of the stream: it travels the link like data, so a FIN is delayed too.
-      const link: Link<Buffer | null> = new Link(cfg, generator(seed, direction), stats[direction], (chunk) => {
-        if (dst.destroyed) return;
-        if (chunk === null) return void dst.end();
-        if (!dst.write(chunk)) {
-          dstBlocked = true;
-          dst.once("drain", () => {
-            dstBlocked = false;
-            resume();
-          });
-        }
-        resume();
-      }, false, (chunk) => losses.push({ direction, connection, chunk }));
+      const link: Link<Buffer | null> = new Link(
+        cfg,
+        generator(seed, direction),
+        stats[direction],
+        (chunk) => {
+          if (dst.destroyed) return;
+          if (chunk === null) return void dst.end();
+          if (!dst.write(chunk)) {
+            dstBlocked = true;
+            dst.once("drain", () => {
+              dstBlocked = false;
+              resume();
+            });
+          }
+          resume();
+        },
+        false,
+        (chunk) => losses.push({ direction, connection, chunk }),
+      );
       links.push(link);
       src.on("data", (data: Buffer) => {
         const now = nowMs();
-        for (let i = 0; i < data.length; i += PIECE) link.push(data.subarray(i, i + PIECE), Math.min(PIECE, data.length - i), now);
+        for (let i = 0; i < data.length; i += PIECE)
+          link.push(data.subarray(i, i + PIECE), Math.min(PIECE, data.length - i), now);
         if (link.queuedBytes > cfg.queueBytes || dstBlocked) src.pause();
       });
       src.on("end", () => void link.push(null, 0, nowMs(), true));
@@ -322,8 +339,22 @@ export async function impairUdp(port: number, options: ImpairOptions = {}): Prom
       entry = (async () => {
         const back = await udpSocket();
         const lost = (direction: Loss["direction"]) => (chunk: number) => losses.push({ direction, connection, chunk });
-        const upLink = new Link<Buffer>(up, generator(seed, "up"), stats.up, (d) => !closed && back.send(d, port, "127.0.0.1"), true, lost("up"));
-        const downLink = new Link<Buffer>(down, generator(seed, "down"), stats.down, (d) => !closed && front.send(d, from.port, from.address), true, lost("down"));
+        const upLink = new Link<Buffer>(
+          up,
+          generator(seed, "up"),
+          stats.up,
+          (d) => !closed && back.send(d, port, "127.0.0.1"),
+          true,
+          lost("up"),
+        );
+        const downLink = new Link<Buffer>(
+          down,
+          generator(seed, "down"),
+          stats.down,
+          (d) => !closed && front.send(d, from.port, from.address),
+          true,
+          lost("down"),
+        );
         back.on("message", (d, src) => {
           if (src.port === port && src.address === "127.0.0.1") downLink.push(d, d.length);
         });
@@ -345,7 +376,7 @@ export async function impairUdp(port: number, options: ImpairOptions = {}): Prom
     const all = await Promise.all(clients.values());
     clients.clear();
     const sockets = [front, ...all.map((c) => c.back)];
-    for (const c of all) c.upLink.close(), c.downLink.close();
+    for (const c of all) (c.upLink.close(), c.downLink.close());
     await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
   });
   let closing: Promise<void> | undefined;
@@ -413,7 +444,7 @@ export async function receiveFor(
         if (done) return;
         done = true;
         clearTimeout(timer);
-        while (nextTick <= windowMs) tick(nextTick), (nextTick += intervalMs);
+        while (nextTick <= windowMs) (tick(nextTick), (nextTick += intervalMs));
         const seconds = (tLast - t0) / 1000;
         resolve({ bytes, seconds, bitsPerSecond: seconds > 0 ? (bytes * 8) / seconds : 0, timeline });
       };
@@ -428,13 +459,15 @@ export async function receiveFor(
         }
         const t = now - t0;
         if (t > windowMs) return finish();
-        while (t > nextTick) tick(nextTick), (nextTick += intervalMs);
+        while (t > nextTick) (tick(nextTick), (nextTick += intervalMs));
         bytes += d.length;
         inInterval += d.length;
         tLast = now;
       });
       socket.once("error", reject);
-      socket.once("close", () => (t0 ? finish() : reject(new Error(`127.0.0.1:${port} closed before sending anything`))));
+      socket.once("close", () =>
+        t0 ? finish() : reject(new Error(`127.0.0.1:${port} closed before sending anything`)),
+      );
     });
   } finally {
     await close();

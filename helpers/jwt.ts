@@ -30,9 +30,11 @@ export class JwtError extends Error {
 export const base64url = {
   encode: (data: Buffer | string) => Buffer.from(data).toString("base64url"),
   decode(text: string, what = "input"): Buffer {
-    if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new JwtError("malformed", `${what} is not base64url`);
+    if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1)
+      throw new JwtError("malformed", `${what} is not base64url`);
     const bytes = Buffer.from(text, "base64url");
-    if (bytes.toString("base64url") !== text) throw new JwtError("malformed", `${what} is base64url with unused bits set`);
+    if (bytes.toString("base64url") !== text)
+      throw new JwtError("malformed", `${what} is base64url with unused bits set`);
     return bytes;
   },
 };
@@ -70,7 +72,8 @@ const jsonObject = (part: string, what: string): Record<string, unknown> => {
   } catch {
     throw new JwtError("malformed", `${what} is not JSON`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new JwtError("malformed", `${what} is not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new JwtError("malformed", `${what} is not a JSON object`);
   return value as Record<string, unknown>;
 };
 
@@ -83,7 +86,12 @@ export function decode(token: string): Decoded {
   if (typeof header.alg !== "string") throw new JwtError("malformed", "header has no alg");
   const payload = jsonObject(parts[1], "payload");
   const signature = base64url.decode(parts[2], "signature");
-  return { header: header as JwtHeader, payload: payload as Claims, signature, signingInput: `${parts[0]}.${parts[1]}` };
+  return {
+    header: header as JwtHeader,
+    payload: payload as Claims,
+    signature,
+    signingInput: `${parts[0]}.${parts[1]}`,
+  };
 }
 
 export interface VerifyOptions {
@@ -97,32 +105,42 @@ export interface VerifyOptions {
 
 /** Checks, in this order: form, algorithm, signature, then the time claims. Claims are looked at
  *  only once the signature proves the server itself issued them. */
-export function verify(token: string, key: Buffer | string, options: VerifyOptions = {}): { header: JwtHeader; payload: Claims } {
+export function verify(
+  token: string,
+  key: Buffer | string,
+  options: VerifyOptions = {},
+): { header: JwtHeader; payload: Claims } {
   const { header, payload, signature, signingInput } = decode(token);
   if (header.alg.toLowerCase() === "none") throw new JwtError("alg-none", "unsigned token");
   if (header.alg !== "HS256") throw new JwtError("alg-not-allowed", `algorithm ${header.alg} is not accepted`);
   const expected = hs256(key, signingInput);
   // timingSafeEqual needs equal lengths; the length of an HS256 MAC is public anyway.
-  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new JwtError("bad-signature", "signature does not match");
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected))
+    throw new JwtError("bad-signature", "signature does not match");
 
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const skew = options.clockTolerance ?? 0;
   for (const claim of ["exp", "nbf", "iat"] as const)
     if (payload[claim] !== undefined && (typeof payload[claim] !== "number" || !Number.isFinite(payload[claim])))
       throw new JwtError("malformed", `${claim} is not a number`);
-  if (payload.exp !== undefined && now >= payload.exp + skew) throw new JwtError("expired", `expired ${now - payload.exp} s ago`);
-  if (payload.nbf !== undefined && now < payload.nbf - skew) throw new JwtError("not-yet-valid", `valid in ${payload.nbf - now} s`);
+  if (payload.exp !== undefined && now >= payload.exp + skew)
+    throw new JwtError("expired", `expired ${now - payload.exp} s ago`);
+  if (payload.nbf !== undefined && now < payload.nbf - skew)
+    throw new JwtError("not-yet-valid", `valid in ${payload.nbf - now} s`);
   if (options.maxAge !== undefined) {
     if (payload.iat === undefined) throw new JwtError("missing-iat", "token has no iat, so its age is unknown");
-    if (now - payload.iat > options.maxAge + skew) throw new JwtError("too-old", `issued ${now - payload.iat} s ago, more than ${options.maxAge} s`);
+    if (now - payload.iat > options.maxAge + skew)
+      throw new JwtError("too-old", `issued ${now - payload.iat} s ago, more than ${options.maxAge} s`);
   }
   return { header, payload };
 }
 
 /** `verify` as a value: { ok: true, payload } or { ok: false, reason, message }. */
-export function check(token: string, key: Buffer | string, options: VerifyOptions = {}):
-  | { ok: true; header: JwtHeader; payload: Claims }
-  | { ok: false; reason: JwtReason; message: string } {
+export function check(
+  token: string,
+  key: Buffer | string,
+  options: VerifyOptions = {},
+): { ok: true; header: JwtHeader; payload: Claims } | { ok: false; reason: JwtReason; message: string } {
   try {
     return { ok: true, ...verify(token, key, options) };
   } catch (e) {

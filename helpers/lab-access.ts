@@ -22,7 +22,8 @@ export function labAccess(): LabAccess {
 function probe(): LabAccess {
   if (process.env.WIREBOOK_LAB === "none") return { mode: "none", reason: "WIREBOOK_LAB=none turns the lab off" };
   if (process.platform !== "linux") return { mode: "none", reason: "network namespaces need Linux" };
-  if (spawnSync("ip", ["-V"]).status !== 0) return { mode: "none", reason: "needs iproute2 (the `ip` command): apt-get install iproute2" };
+  if (spawnSync("ip", ["-V"]).status !== 0)
+    return { mode: "none", reason: "needs iproute2 (the `ip` command): apt-get install iproute2" };
   if (hasCapabilities([CAP_NET_ADMIN, CAP_SYS_ADMIN])) return { mode: "root" };
   // Can we become root inside a user namespace of our own (and mount there, for `ip netns`)?
   if (spawnSync("unshare", ["--user", "--map-root-user", "--mount", "true"]).status === 0) return { mode: "userns" };

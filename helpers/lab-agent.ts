@@ -39,7 +39,8 @@ function isService(v: unknown): v is Service {
 function methodNames(o: object): string[] {
   const names = new Set<string>();
   for (let p = o; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    for (const k of Object.getOwnPropertyNames(p)) if (k !== "constructor" && typeof (o as any)[k] === "function") names.add(k);
+    for (const k of Object.getOwnPropertyNames(p))
+      if (k !== "constructor" && typeof (o as any)[k] === "function") names.add(k);
   }
   return [...names];
 }
@@ -69,12 +70,20 @@ async function handle(request: CallRequest | MethodRequest): Promise<void> {
     reply({ id: request.id, ok: true, ...describe(value) });
   } catch (e) {
     const err = e as Error & { code?: string };
-    reply({ id: request.id, ok: false, error: { name: err?.name ?? "Error", code: err?.code, message: String(err?.message ?? e) } });
+    reply({
+      id: request.id,
+      ok: false,
+      error: { name: err?.name ?? "Error", code: err?.code, message: String(err?.message ?? e) },
+    });
   }
 }
 
 async function shutdown(): Promise<void> {
-  const closing = [...services.values()].map((s) => Promise.resolve().then(() => s.close()).catch(() => {}));
+  const closing = [...services.values()].map((s) =>
+    Promise.resolve()
+      .then(() => s.close())
+      .catch(() => {}),
+  );
   services.clear();
   await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
   process.exit(0);

@@ -8,7 +8,9 @@ import { readlinkSync } from "node:fs";
 export class NotInLabError extends Error {
   readonly code = "ERR_NOT_IN_LAB";
   constructor(what: string) {
-    super(`${what} runs only inside a lab host (lab.host(name).run(...)): here it would send on this machine's own network`);
+    super(
+      `${what} runs only inside a lab host (lab.host(name).run(...)): here it would send on this machine's own network`,
+    );
     this.name = "NotInLabError";
   }
 }
@@ -29,7 +31,9 @@ let inLab: boolean | undefined;
 export function assertInLabHost(what: string): void {
   if (inLab === undefined) {
     const own = netnsOf("self");
-    const others = [process.env[OUTSIDE_NETNS], netnsOf(String(process.ppid)), netnsOf("1")].filter((ns) => ns !== undefined);
+    const others = [process.env[OUTSIDE_NETNS], netnsOf(String(process.ppid)), netnsOf("1")].filter(
+      (ns) => ns !== undefined,
+    );
     inLab = !!own && others.length > 0 && !others.includes(own);
   }
   if (!inLab) throw new NotInLabError(what);

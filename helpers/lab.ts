@@ -113,7 +113,8 @@ export class Lab {
   host(name: string): LabHost {
     this.usable();
     const host = this.hosts.get(name);
-    if (!host) throw new LabError("ERR_LAB_HOST", `no host "${name}" in this lab (hosts: ${[...this.hosts.keys()].join(", ")})`);
+    if (!host)
+      throw new LabError("ERR_LAB_HOST", `no host "${name}" in this lab (hosts: ${[...this.hosts.keys()].join(", ")})`);
     return host;
   }
 
@@ -130,7 +131,11 @@ export class Lab {
   address(host: string, link?: number): string {
     this.usable();
     const found = this.interfaces.find((i) => i.host === host && i.address && (link === undefined || i.link === link));
-    if (!found) throw new LabError("ERR_LAB_ADDRESS", `host "${host}" has no address${link === undefined ? "" : ` on link ${link}`}`);
+    if (!found)
+      throw new LabError(
+        "ERR_LAB_ADDRESS",
+        `host "${host}" has no address${link === undefined ? "" : ` on link ${link}`}`,
+      );
     return found.address!.split("/")[0];
   }
 
@@ -139,8 +144,18 @@ export class Lab {
     this.usable();
     return this.interfaces.map((i) => {
       const link = this.spec.links[i.link];
-      const shaping = [link.rate && `tbf ${link.rate}`, link.loss && `loss ${(link.loss * 100).toFixed(1)}%`].filter(Boolean).join(", ");
-      return { host: i.host, interface: i.name, address: i.address ?? "(none)", mac: i.mac, mtu: i.mtu, link: i.link, shaping: shaping || "-" };
+      const shaping = [link.rate && `tbf ${link.rate}`, link.loss && `loss ${(link.loss * 100).toFixed(1)}%`]
+        .filter(Boolean)
+        .join(", ");
+      return {
+        host: i.host,
+        interface: i.name,
+        address: i.address ?? "(none)",
+        mac: i.mac,
+        mtu: i.mtu,
+        link: i.link,
+        shaping: shaping || "-",
+      };
     });
   }
 
@@ -168,11 +183,24 @@ export class Lab {
   /** argv, prefixed so that it runs where the lab's namespaces live. */
   wrap(argv: string[]): string[] {
     if (this.access.mode !== "userns") return argv;
-    return ["nsenter", `--target=${this.holder!.pid}`, "--user", "--mount", "--net", "--preserve-credentials", "--", ...argv];
+    return [
+      "nsenter",
+      `--target=${this.holder!.pid}`,
+      "--user",
+      "--mount",
+      "--net",
+      "--preserve-credentials",
+      "--",
+      ...argv,
+    ];
   }
 
   /** Starts a tracked process; it is stopped by close(). */
-  spawnTracked(argv: string[], stdio: ("pipe" | "inherit" | "ignore")[] = ["ignore", "pipe", "pipe"], env?: NodeJS.ProcessEnv): ChildProcess {
+  spawnTracked(
+    argv: string[],
+    stdio: ("pipe" | "inherit" | "ignore")[] = ["ignore", "pipe", "pipe"],
+    env?: NodeJS.ProcessEnv,
+  ): ChildProcess {
     const [cmd, ...args] = this.wrap(argv);
     const child = spawn(cmd, args, { stdio, env: env ?? process.env });
     this.children.add(child);
@@ -208,10 +236,29 @@ export class Lab {
         nextIndex.set(host, n + 1);
         const given = link.addresses?.[host];
         const address = given === null ? null : withPrefix(given ?? nthAddress(link.subnet, i + 1), link.subnet);
-        return { host, ns: this.prefix + host, name: `eth${n}`, address, mac: macFor(k, Object.keys(this.spec.hosts).indexOf(host)) };
+        return {
+          host,
+          ns: this.prefix + host,
+          name: `eth${n}`,
+          address,
+          mac: macFor(k, Object.keys(this.spec.hosts).indexOf(host)),
+        };
       });
       if (ends.length === 2) {
-        await ip("link", "add", ends[0].name, "netns", ends[0].ns, "type", "veth", "peer", "name", ends[1].name, "netns", ends[1].ns);
+        await ip(
+          "link",
+          "add",
+          ends[0].name,
+          "netns",
+          ends[0].ns,
+          "type",
+          "veth",
+          "peer",
+          "name",
+          ends[1].name,
+          "netns",
+          ends[1].ns,
+        );
       } else {
         const sw = `${this.prefix}switch${k}`;
         await ip("netns", "add", sw);
@@ -251,7 +298,8 @@ export class Lab {
       const gateway = this.interfaces.find(
         (i) => i.address && this.spec.hosts[i.host].router && mine.some((m) => m.link === i.link),
       );
-      if (gateway) await run(this.wrap(["ip", "-n", ns, "route", "add", "default", "via", gateway.address!.split("/")[0]]));
+      if (gateway)
+        await run(this.wrap(["ip", "-n", ns, "route", "add", "default", "via", gateway.address!.split("/")[0]]));
     }
   }
 
@@ -284,15 +332,29 @@ export class Lab {
     // its stdin closes, so the lab cannot outlive this process. A tmpfs on /run gives `ip netns`
     // a private /run/netns; the holder's own network namespace is one the user namespace owns,
     // which `ip` needs to be allowed to switch back to after making each host's namespace.
-    const holder = spawn("unshare", ["--user", "--map-root-user", "--mount", "--net", "sh", "-c", "mount -t tmpfs wirebook /run && echo ready && exec cat >/dev/null"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const holder = spawn(
+      "unshare",
+      [
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "--net",
+        "sh",
+        "-c",
+        "mount -t tmpfs wirebook /run && echo ready && exec cat >/dev/null",
+      ],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     this.holder = holder;
     let stderr = "";
     holder.stderr!.on("data", (d) => (stderr += d));
     await new Promise<void>((resolve, reject) => {
       holder.once("error", reject);
-      holder.once("exit", (code) => reject(new LabError("ERR_LAB_USERNS", `could not create a user namespace (exit ${code}): ${stderr.trim()}`)));
+      holder.once("exit", (code) =>
+        reject(new LabError("ERR_LAB_USERNS", `could not create a user namespace (exit ${code}): ${stderr.trim()}`)),
+      );
       holder.stdout!.once("data", () => resolve());
     });
   }
@@ -319,7 +381,10 @@ export class Lab {
       this.holder.stdin!.end();
       await stop(this.holder);
     }
-    for (const fn of this.whenClosed.splice(0)) await Promise.resolve().then(fn).catch(() => {});
+    for (const fn of this.whenClosed.splice(0))
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => {});
     return { namespacesRemoved: removed };
   }
 }
@@ -373,14 +438,21 @@ export class LabHost {
     // The namespace the agent must not be in (lab-guard.ts): inside a user namespace it cannot
     // read ours from /proc, so it is told.
     const env = { ...process.env, [OUTSIDE_NETNS]: readlinkSync("/proc/self/ns/net") };
-    const child = this.lab.spawnTracked(["ip", "netns", "exec", this.netns, process.execPath, "--require", TSX, AGENT], ["pipe", "inherit", "inherit", "pipe"], env);
+    const child = this.lab.spawnTracked(
+      ["ip", "netns", "exec", this.netns, process.execPath, "--require", TSX, AGENT],
+      ["pipe", "inherit", "inherit", "pipe"],
+      env,
+    );
     const pending = new Map<number, Pending>();
     let nextId = 1;
     let gone: LabError | undefined;
     const replies = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
     const ready = new Promise<void>((resolve, reject) => {
       child.once("exit", (code, signal) => {
-        const err = new LabError("ERR_LAB_AGENT", `the agent in host "${this.name}" exited (${signal ?? `code ${code}`}); was the lab closed?`);
+        const err = new LabError(
+          "ERR_LAB_AGENT",
+          `the agent in host "${this.name}" exited (${signal ?? `code ${code}`}); was the lab closed?`,
+        );
         gone = err;
         reject(err);
         for (const p of pending.values()) p.reject(err);
@@ -392,7 +464,8 @@ export class LabHost {
         const p = pending.get(m.id);
         pending.delete(m.id);
         if (!p) return;
-        if (!m.ok) return p.reject(Object.assign(new Error(m.error.message), { name: m.error.name, code: m.error.code }));
+        if (!m.ok)
+          return p.reject(Object.assign(new Error(m.error.message), { name: m.error.name, code: m.error.code }));
         p.resolve(m.handle ? remoteService(m.value, m.handle, m.methods, send) : m.value);
       });
     });
@@ -427,7 +500,11 @@ function remoteService(data: object, handle: number, methods: string[], send: (m
 function moduleFile(mod: object, fn: string): string {
   const wanted = (mod as Record<string, unknown>)[fn];
   const entry = typeof wanted === "function" && Object.values(require.cache).find((m) => m?.exports?.[fn] === wanted);
-  if (!entry) throw new LabError("ERR_LAB_MODULE", "pass a helper module imported with `import * as name from \"wirebook/helpers/…\"`, or its path");
+  if (!entry)
+    throw new LabError(
+      "ERR_LAB_MODULE",
+      'pass a helper module imported with `import * as name from "wirebook/helpers/…"`, or its path',
+    );
   return entry.filename;
 }
 
@@ -436,7 +513,13 @@ function moduleFile(mod: object, fn: string): string {
 function run(argv: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(argv[0], argv.slice(1), { timeout: 20_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new LabError("ERR_LAB_COMMAND", `${argv.filter((a) => !a.startsWith("--target")).join(" ")}: ${String(stderr).trim() || err.message}`));
+      if (err)
+        reject(
+          new LabError(
+            "ERR_LAB_COMMAND",
+            `${argv.filter((a) => !a.startsWith("--target")).join(" ")}: ${String(stderr).trim() || err.message}`,
+          ),
+        );
       else resolve(String(stdout));
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -505,13 +588,33 @@ function tbfCommand(ns: string, dev: string, rate: string, queue: string): strin
   // GSO super-packets pass without being split.
   const bps = parseRate(rate);
   const burst = Math.max(64 * 1024, Math.round(bps / 8 / 100));
-  return ["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", rate, "burst", String(burst), "latency", queue];
+  return [
+    "ip",
+    "netns",
+    "exec",
+    ns,
+    "tc",
+    "qdisc",
+    "replace",
+    "dev",
+    dev,
+    "root",
+    "tbf",
+    "rate",
+    rate,
+    "burst",
+    String(burst),
+    "latency",
+    queue,
+  ];
 }
 
 function parseRate(rate: string): number {
   const m = /^(\d+(?:\.\d+)?)(k|m|g)?bit$/i.exec(rate);
   if (!m) throw new LabError("ERR_LAB_SPEC", `rate "${rate}" is not like "20mbit"`);
-  return Number(m[1]) * ({ k: 1e3, m: 1e6, g: 1e9 } as Record<string, number>)[(m[2] ?? "").toLowerCase()] || Number(m[1]);
+  return (
+    Number(m[1]) * ({ k: 1e3, m: 1e6, g: 1e9 } as Record<string, number>)[(m[2] ?? "").toLowerCase()] || Number(m[1])
+  );
 }
 
 function withPrefix(address: string, subnet: string): string {
@@ -521,7 +624,8 @@ function withPrefix(address: string, subnet: string): string {
 function nthAddress(subnet: string, n: number): string {
   const [base, len] = subnet.split("/");
   const value = base.split(".").reduce((a, o) => a * 256 + Number(o), 0) + n;
-  if (n >= 2 ** (32 - Number(len)) - 1) throw new LabError("ERR_LAB_SPEC", `subnet ${subnet} has no room for host number ${n}`);
+  if (n >= 2 ** (32 - Number(len)) - 1)
+    throw new LabError("ERR_LAB_SPEC", `subnet ${subnet} has no room for host number ${n}`);
   return [24, 16, 8, 0].map((s) => (value >>> s) & 255).join(".");
 }
 
@@ -534,13 +638,18 @@ function validate(spec: LabSpec): void {
   const names = Object.keys(spec.hosts ?? {});
   const bad = (reason: string) => new LabError("ERR_LAB_SPEC", reason);
   if (!names.length) throw bad("a lab needs at least one host");
-  for (const n of names) if (!/^[a-z][a-z0-9]{0,15}$/.test(n)) throw bad(`host name "${n}": use up to 16 lower-case letters and digits`);
+  for (const n of names)
+    if (!/^[a-z][a-z0-9]{0,15}$/.test(n)) throw bad(`host name "${n}": use up to 16 lower-case letters and digits`);
   for (const [k, link] of (spec.links ?? []).entries()) {
-    if (!Array.isArray(link.between) || link.between.length < 2) throw bad(`link ${k}: "between" needs two or more hosts`);
+    if (!Array.isArray(link.between) || link.between.length < 2)
+      throw bad(`link ${k}: "between" needs two or more hosts`);
     for (const h of link.between) if (!names.includes(h)) throw bad(`link ${k}: unknown host "${h}"`);
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(link.subnet ?? "")) throw bad(`link ${k}: subnet "${link.subnet}" is not like "10.0.1.0/24"`);
-    if (link.loss !== undefined && !(link.loss >= 0 && link.loss < 1)) throw bad(`link ${k}: loss must be a fraction in [0, 1)`);
-    if (link.mtu !== undefined && !(Number.isInteger(link.mtu) && link.mtu >= 68 && link.mtu <= 65535)) throw bad(`link ${k}: mtu must be 68..65535`);
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(link.subnet ?? ""))
+      throw bad(`link ${k}: subnet "${link.subnet}" is not like "10.0.1.0/24"`);
+    if (link.loss !== undefined && !(link.loss >= 0 && link.loss < 1))
+      throw bad(`link ${k}: loss must be a fraction in [0, 1)`);
+    if (link.mtu !== undefined && !(Number.isInteger(link.mtu) && link.mtu >= 68 && link.mtu <= 65535))
+      throw bad(`link ${k}: mtu must be 68..65535`);
     if (link.rate !== undefined) parseRate(link.rate);
   }
 }

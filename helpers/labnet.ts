@@ -54,7 +54,12 @@ export interface Answer {
 }
 
 /** Sends one datagram (with IP TTL `ttl` if given) and waits up to `timeoutMs` for one reply. */
-export async function udpAsk(address: string, port: number, text: string, opts: { ttl?: number; timeoutMs?: number } = {}): Promise<Answer> {
+export async function udpAsk(
+  address: string,
+  port: number,
+  text: string,
+  opts: { ttl?: number; timeoutMs?: number } = {},
+): Promise<Answer> {
   const socket = dgram.createSocket("udp4");
   try {
     await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
@@ -135,7 +140,12 @@ export function parseSnmp(text: string): Record<string, Record<string, number>> 
     const [proto2, values] = lines[i + 1].split(/:\s*/);
     if (proto !== proto2) throw new Error(`/proc/net/snmp: expected a line of values for ${proto}, got ${proto2}`);
     const v = values.trim().split(/\s+/).map(Number);
-    out[proto] = Object.fromEntries(names.trim().split(/\s+/).map((n, k) => [n, v[k]]));
+    out[proto] = Object.fromEntries(
+      names
+        .trim()
+        .split(/\s+/)
+        .map((n, k) => [n, v[k]]),
+    );
   }
   return out;
 }

@@ -26,7 +26,10 @@ export async function echoProcess(): Promise<{ port: number; close: () => Promis
 }
 
 /** `count` sequential round trips of `size`-byte requests; each sample in milliseconds. */
-export async function roundTrips(port: number, options: { count?: number; size?: number; warmup?: number } = {}): Promise<number[]> {
+export async function roundTrips(
+  port: number,
+  options: { count?: number; size?: number; warmup?: number } = {},
+): Promise<number[]> {
   const size = options.size ?? 1;
   const request = Buffer.alloc(size, 0x2a);
   const socket = net.connect(port, "127.0.0.1");
@@ -37,7 +40,7 @@ export async function roundTrips(port: number, options: { count?: number; size?:
     for (let i = 0; i < (options.warmup ?? 20) + (options.count ?? 1000); i++) {
       const t0 = nowMs();
       socket.write(request);
-      for (let got = 0; got < size; ) got += ((await once(socket, "data"))[0] as Buffer).length;
+      for (let got = 0; got < size;) got += ((await once(socket, "data"))[0] as Buffer).length;
       if (i >= (options.warmup ?? 20)) samples.push(nowMs() - t0);
     }
   } finally {

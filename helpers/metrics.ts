@@ -19,7 +19,8 @@ const escapeHelp = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
 /** A sample value as the format writes it: +Inf, -Inf, NaN, or a decimal of at most 15
  *  significant digits (what a double holds exactly), so a sum of 0.0004 + 0.0007 + … prints as
  *  the decimal it stands for, not with binary rounding noise in the 17th digit. */
-export const formatValue = (v: number) => (v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Number.isNaN(v) ? "NaN" : String(Number(v.toPrecision(15))));
+export const formatValue = (v: number) =>
+  v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Number.isNaN(v) ? "NaN" : String(Number(v.toPrecision(15)));
 const labelText = (labels: Labels) => {
   const keys = Object.keys(labels).sort();
   return keys.length ? `{${keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(",")}}` : "";
@@ -33,12 +34,14 @@ abstract class Metric {
     readonly labelNames: string[] = [],
   ) {
     if (!NAME.test(name)) throw new RangeError(`not a metric name: ${JSON.stringify(name)}`);
-    for (const l of labelNames) if (!LABEL.test(l) || l === "le") throw new RangeError(`not a label name for ${name}: ${JSON.stringify(l)}`);
+    for (const l of labelNames)
+      if (!LABEL.test(l) || l === "le") throw new RangeError(`not a label name for ${name}: ${JSON.stringify(l)}`);
   }
   abstract readonly type: "counter" | "gauge" | "histogram";
   protected slot(labels: Labels = {}) {
     const given = Object.keys(labels).sort();
-    if (given.join(",") !== [...this.labelNames].sort().join(",")) throw new RangeError(`${this.name} takes labels {${this.labelNames.join(", ")}}, got {${given.join(", ")}}`);
+    if (given.join(",") !== [...this.labelNames].sort().join(","))
+      throw new RangeError(`${this.name} takes labels {${this.labelNames.join(", ")}}, got {${given.join(", ")}}`);
     const key = labelText(labels);
     let s = this.values.get(key);
     if (!s) this.values.set(key, (s = { labels: { ...labels }, value: 0 }));
@@ -88,7 +91,8 @@ export class Histogram extends Metric {
   private count = 0;
   constructor(name: string, help: string, buckets: number[]) {
     super(name, help);
-    if (!buckets.length || buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]))) throw new RangeError(`${name}: buckets must be finite and strictly increasing, got ${buckets.join(", ")}`);
+    if (!buckets.length || buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1])))
+      throw new RangeError(`${name}: buckets must be finite and strictly increasing, got ${buckets.join(", ")}`);
     this.buckets = [...buckets, Infinity];
     this.counts = this.buckets.map(() => 0);
   }
@@ -101,14 +105,22 @@ export class Histogram extends Metric {
   /** Cumulative counts per upper bound (the last is +Inf and equals `count`), sum and count. */
   snapshot(): { buckets: Array<{ le: number; count: number }>; sum: number; count: number } {
     let running = 0;
-    return { buckets: this.buckets.map((le, i) => ({ le, count: (running += this.counts[i]) })), sum: this.sum, count: this.count };
+    return {
+      buckets: this.buckets.map((le, i) => ({ le, count: (running += this.counts[i]) })),
+      sum: this.sum,
+      count: this.count,
+    };
   }
   override get(): number {
     return this.count;
   }
   override lines(): string[] {
     const s = this.snapshot();
-    return [...s.buckets.map((b) => `${this.name}_bucket{le="${formatValue(b.le)}"} ${b.count}`), `${this.name}_sum ${formatValue(s.sum)}`, `${this.name}_count ${s.count}`];
+    return [
+      ...s.buckets.map((b) => `${this.name}_bucket{le="${formatValue(b.le)}"} ${b.count}`),
+      `${this.name}_sum ${formatValue(s.sum)}`,
+      `${this.name}_count ${s.count}`,
+    ];
   }
 }
 
@@ -146,7 +158,11 @@ export class Registry {
   }
   /** The text exposition format: per metric a HELP line, a TYPE line, then its samples. */
   render(): string {
-    return [...this.metrics.values()].map((m) => [`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`, ...m.lines()].join("\n") + "\n").join("");
+    return [...this.metrics.values()]
+      .map(
+        (m) => [`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`, ...m.lines()].join("\n") + "\n",
+      )
+      .join("");
   }
 }
 
@@ -171,7 +187,16 @@ export class ExpositionError extends Error {
   }
 }
 
-const parseValue = (s: string) => (s === "+Inf" ? Infinity : s === "-Inf" ? -Infinity : s === "NaN" ? NaN : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : undefined);
+const parseValue = (s: string) =>
+  s === "+Inf"
+    ? Infinity
+    : s === "-Inf"
+      ? -Infinity
+      : s === "NaN"
+        ? NaN
+        : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)
+          ? Number(s)
+          : undefined;
 
 /** Parses the text exposition format (HELP, TYPE, samples with optional labels; timestamps are
  *  not accepted, as the renderer writes none). A malformed line is one ExpositionError. */
@@ -196,7 +221,7 @@ export function parseExposition(text: string): Exposition {
     const labels: Labels = {};
     const body = m![3] ?? "";
     const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y;
-    for (let at = 0; at < body.length; ) {
+    for (let at = 0; at < body.length;) {
       re.lastIndex = at;
       const l = re.exec(body);
       if (!l) fail(`bad label at ${JSON.stringify(body.slice(at))}`);
@@ -228,8 +253,18 @@ export function parseNetDev(text: string): Record<string, NetDevCounters> {
     const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
     if (!m) continue;
     const v = m[2].trim().split(/\s+/).map(Number);
-    if (v.length < 16 || v.some((n) => !Number.isFinite(n))) throw new Error(`/proc/net/dev: expected 16 numbers for ${m[1]}, got ${JSON.stringify(m[2])}`);
-    out[m[1]] = { rx_bytes: v[0], rx_packets: v[1], rx_errs: v[2], rx_drop: v[3], tx_bytes: v[8], tx_packets: v[9], tx_errs: v[10], tx_drop: v[11] };
+    if (v.length < 16 || v.some((n) => !Number.isFinite(n)))
+      throw new Error(`/proc/net/dev: expected 16 numbers for ${m[1]}, got ${JSON.stringify(m[2])}`);
+    out[m[1]] = {
+      rx_bytes: v[0],
+      rx_packets: v[1],
+      rx_errs: v[2],
+      rx_drop: v[3],
+      tx_bytes: v[8],
+      tx_packets: v[9],
+      tx_errs: v[10],
+      tx_drop: v[11],
+    };
   }
   return out;
 }
@@ -265,7 +300,12 @@ export async function udpEchoServer(port: number) {
 
 /** Sends `count` datagrams of `size` bytes to `to:port`, each after the previous one's echo came
  *  back (so no queue ever overflows); a lost echo ends the run. Round-trip times in ms. */
-export async function udpPingPong(to: string, port: number, count: number, size: number): Promise<{ sent: number; echoed: number; rttMs: number[] }> {
+export async function udpPingPong(
+  to: string,
+  port: number,
+  count: number,
+  size: number,
+): Promise<{ sent: number; echoed: number; rttMs: number[] }> {
   assertInLabHost("metrics.udpPingPong");
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((r) => socket.bind(0, () => r()));
@@ -347,6 +387,9 @@ export async function tcpHold(to: string, port: number, count: number) {
   }
   return {
     connected: sockets.length,
-    close: () => Promise.all(sockets.map((s) => new Promise<void>((r) => (s.destroyed ? r() : (s.once("close", () => r()), s.end()))))).then(() => undefined),
+    close: () =>
+      Promise.all(
+        sockets.map((s) => new Promise<void>((r) => (s.destroyed ? r() : (s.once("close", () => r()), s.end())))),
+      ).then(() => undefined),
   };
 }

@@ -86,7 +86,8 @@ export class NatTable {
   private readonly forwards = new Map<string, string>();
 
   constructor(opts: NatOptions) {
-    if (!net.isIPv4(opts.publicAddress)) throw new NatError("ERR_NAT_OPTIONS", `publicAddress "${opts.publicAddress}" is not an IPv4 address`);
+    if (!net.isIPv4(opts.publicAddress))
+      throw new NatError("ERR_NAT_OPTIONS", `publicAddress "${opts.publicAddress}" is not an IPv4 address`);
     this.publicAddress = opts.publicAddress;
     this.ports = opts.ports ?? [1024, 65535];
     const [lo, hi] = this.ports;
@@ -108,7 +109,14 @@ export class NatTable {
     }
     const wanted = splitEndpoint(inside)[1];
     const port = this.choosePort(proto, remote, wanted);
-    const mapping: Mapping = { proto, inside, remote, public: `${this.publicAddress}:${port}`, created: now, lastUsed: now };
+    const mapping: Mapping = {
+      proto,
+      inside,
+      remote,
+      public: `${this.publicAddress}:${port}`,
+      created: now,
+      lastUsed: now,
+    };
     this.mappings.push(mapping);
     return { public: mapping.public, created: true, kept: port === wanted };
   }
@@ -141,7 +149,9 @@ export class NatTable {
   }
 
   /** The table at `now`, one row per mapping, in the order they were made. */
-  rows(now: number): Array<{ proto: Proto; inside: string; remote: string; public: string; "idle s": number; "expires in s": number }> {
+  rows(
+    now: number,
+  ): Array<{ proto: Proto; inside: string; remote: string; public: string; "idle s": number; "expires in s": number }> {
     return this.mappings.map((m) => ({
       proto: m.proto,
       inside: m.inside,

@@ -29,21 +29,24 @@ const fail = (code: PacketErrorCode, offset: number, reason: string): never => {
 };
 /** Throws unless `n` bytes starting at `offset` lie before `end`. */
 const need = (end: number, offset: number, n: number, what: string) => {
-  if (offset + n > end) fail("ERR_PACKET_TRUNCATED", offset, `${what} needs ${n} bytes, ${Math.max(0, end - offset)} left`);
+  if (offset + n > end)
+    fail("ERR_PACKET_TRUNCATED", offset, `${what} needs ${n} bytes, ${Math.max(0, end - offset)} left`);
 };
 /** Arguments to encode are checked once, at the edge, like Node's own lib/. */
 const invalid = (message: string): never => {
   throw Object.assign(new RangeError(message), { code: "ERR_INVALID_ARG_VALUE" });
 };
 const uint = (value: number, bits: number, what: string) => {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) invalid(`${what} must be an integer from 0 to ${2 ** bits - 1}, got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits)
+    invalid(`${what} must be an integer from 0 to ${2 ** bits - 1}, got ${value}`);
   return value;
 };
 /** Decoders take (buf, offset, end): the end defaults to the buffer's and may not lie past it. */
 const endOf = (buf: Buffer, offset: number, end: number | undefined) => {
   if (!Number.isInteger(offset) || offset < 0) invalid(`offset must be a non-negative integer, got ${offset}`);
   const e = end ?? buf.length;
-  if (!Number.isInteger(e) || e > buf.length) invalid(`end must not lie past the buffer's length ${buf.length}, got ${e}`);
+  if (!Number.isInteger(e) || e > buf.length)
+    invalid(`end must not lie past the buffer's length ${buf.length}, got ${e}`);
   // An offset past the end is what a bad length field upstream produces: malformed input.
   if (offset > e) fail("ERR_PACKET_TRUNCATED", offset, `offset ${offset} lies past the end (${e})`);
   return e;
@@ -74,16 +77,20 @@ export function checksum(buf: Buffer): number {
 /** "10.0.0.1" → its 4 bytes. */
 export function ipv4Bytes(address: string): Buffer {
   const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) invalid(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`);
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255))
+    invalid(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`);
   return Buffer.from(parts.map(Number));
 }
-export const ipv4Text = (buf: Buffer, offset = 0) => `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+export const ipv4Text = (buf: Buffer, offset = 0) =>
+  `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 
 export function macBytes(mac: string): Buffer {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) invalid(`not a MAC address like aa:bb:cc:dd:ee:ff: ${JSON.stringify(mac)}`);
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac))
+    invalid(`not a MAC address like aa:bb:cc:dd:ee:ff: ${JSON.stringify(mac)}`);
   return Buffer.from(mac.split(":").map((h) => parseInt(h, 16)));
 }
-export const macText = (buf: Buffer, offset = 0) => [...buf.subarray(offset, offset + 6)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+export const macText = (buf: Buffer, offset = 0) =>
+  [...buf.subarray(offset, offset + 6)].map((b) => b.toString(16).padStart(2, "0")).join(":");
 
 // ---- IPv4 (RFC 791) -----------------------------------------------------------------------------
 
@@ -124,7 +131,8 @@ export const ipv4 = {
 
   encode(v: Ipv4Input): Buffer {
     const options = v.options ?? Buffer.alloc(0);
-    if (options.length % 4 !== 0 || options.length > 40) invalid(`IPv4 options must be a multiple of 4 bytes and at most 40, got ${options.length}`);
+    if (options.length % 4 !== 0 || options.length > 40)
+      invalid(`IPv4 options must be a multiple of 4 bytes and at most 40, got ${options.length}`);
     const fragOffset = v.fragmentOffset ?? 0;
     if (fragOffset % 8 !== 0) invalid(`fragmentOffset is in bytes and must be a multiple of 8, got ${fragOffset}`);
     uint(fragOffset / 8, 13, "fragmentOffset / 8");
@@ -156,11 +164,22 @@ export const ipv4 = {
     const ihl = buf[offset] & 0x0f;
     if (ihl < 5) fail("ERR_PACKET_BAD_IHL", offset, `IHL ${ihl} is below the minimum 5 (20 bytes)`);
     const headerLength = ihl * 4;
-    if (offset + headerLength > e) fail("ERR_PACKET_BAD_IHL", offset, `IHL ${ihl} says ${headerLength} header bytes, ${e - offset} left`);
+    if (offset + headerLength > e)
+      fail("ERR_PACKET_BAD_IHL", offset, `IHL ${ihl} says ${headerLength} header bytes, ${e - offset} left`);
     const totalLength = buf.readUInt16BE(offset + 2);
-    if (totalLength < headerLength) fail("ERR_PACKET_BAD_LENGTH", offset + 2, `total length ${totalLength} is shorter than the ${headerLength}-byte header`);
+    if (totalLength < headerLength)
+      fail(
+        "ERR_PACKET_BAD_LENGTH",
+        offset + 2,
+        `total length ${totalLength} is shorter than the ${headerLength}-byte header`,
+      );
     const truncated = offset + totalLength > e;
-    if (truncated && !opts.partial) fail("ERR_PACKET_BAD_LENGTH", offset + 2, `total length ${totalLength} runs past the end (${e - offset} bytes left)`);
+    if (truncated && !opts.partial)
+      fail(
+        "ERR_PACKET_BAD_LENGTH",
+        offset + 2,
+        `total length ${totalLength} runs past the end (${e - offset} bytes left)`,
+      );
     const flags = buf.readUInt16BE(offset + 6);
     return {
       version: 4,
@@ -240,7 +259,8 @@ export const icmp = {
         type = KIND_TYPE[v.kind];
         code = v.code;
         if (v.kind === "destination-unreachable" && v.nextHopMtu !== undefined) {
-          if (v.code !== UNREACH.FRAG_NEEDED) invalid(`nextHopMtu belongs to code 4 (fragmentation needed), not code ${v.code}`);
+          if (v.code !== UNREACH.FRAG_NEEDED)
+            invalid(`nextHopMtu belongs to code 4 (fragmentation needed), not code ${v.code}`);
           rest.writeUInt16BE(uint(v.nextHopMtu, 16, "nextHopMtu"), 2);
         }
         body = quoteOf(v.original);
@@ -268,21 +288,42 @@ export const icmp = {
     need(e, offset, 8, "an ICMP header");
     const type = buf[offset];
     const code = buf[offset + 1];
-    const common = { type, code, checksum: buf.readUInt16BE(offset + 2), checksumOk: checksum(buf.subarray(offset, e)) === 0 };
+    const common = {
+      type,
+      code,
+      checksum: buf.readUInt16BE(offset + 2),
+      checksumOk: checksum(buf.subarray(offset, e)) === 0,
+    };
     const body = buf.subarray(offset + 8, e);
     const quoted = () => {
       // The quote's total length is the original's, longer than what is quoted: partial.
       const ip = ipv4.decode(buf, offset + 8, e, { partial: true });
       const first8 = ip.payload.subarray(0, 8);
-      if (first8.length < 8) fail("ERR_PACKET_TRUNCATED", offset + 8 + ip.headerLength, `an ICMP error quotes 8 bytes after the original header, ${first8.length} here`);
+      if (first8.length < 8)
+        fail(
+          "ERR_PACKET_TRUNCATED",
+          offset + 8 + ip.headerLength,
+          `an ICMP error quotes 8 bytes after the original header, ${first8.length} here`,
+        );
       return { original: body, quote: { ip, first8 } };
     };
     switch (type) {
       case ICMP_TYPE.ECHO_REQUEST:
       case ICMP_TYPE.ECHO_REPLY:
-        return { kind: type === 8 ? "echo-request" : "echo-reply", id: buf.readUInt16BE(offset + 4), seq: buf.readUInt16BE(offset + 6), data: body, ...common };
+        return {
+          kind: type === 8 ? "echo-request" : "echo-reply",
+          id: buf.readUInt16BE(offset + 4),
+          seq: buf.readUInt16BE(offset + 6),
+          data: body,
+          ...common,
+        };
       case ICMP_TYPE.DEST_UNREACHABLE:
-        return { kind: "destination-unreachable", ...(code === UNREACH.FRAG_NEEDED ? { nextHopMtu: buf.readUInt16BE(offset + 6) } : {}), ...quoted(), ...common };
+        return {
+          kind: "destination-unreachable",
+          ...(code === UNREACH.FRAG_NEEDED ? { nextHopMtu: buf.readUInt16BE(offset + 6) } : {}),
+          ...quoted(),
+          ...common,
+        };
       case ICMP_TYPE.TIME_EXCEEDED:
         return { kind: "time-exceeded", ...quoted(), ...common };
       default:
@@ -340,7 +381,8 @@ export const udp = {
     need(e, offset, 8, "a UDP header");
     const length = buf.readUInt16BE(offset + 4);
     if (length < 8) fail("ERR_PACKET_BAD_LENGTH", offset + 4, `UDP length ${length} is shorter than the 8-byte header`);
-    if (offset + length > e) fail("ERR_PACKET_BAD_LENGTH", offset + 4, `UDP length ${length} runs past the end (${e - offset} bytes left)`);
+    if (offset + length > e)
+      fail("ERR_PACKET_BAD_LENGTH", offset + 4, `UDP length ${length} runs past the end (${e - offset} bytes left)`);
     const sum = buf.readUInt16BE(offset + 6);
     return {
       srcPort: buf.readUInt16BE(offset),
@@ -356,7 +398,16 @@ export const udp = {
 // ---- TCP (RFC 9293), decode only ----------------------------------------------------------------
 
 /** The flag bits of byte 13, in tcpdump's letters: F S R P . (ACK) U E W. */
-export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+export const TCP_FLAGS = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
 
 export interface TcpOption {
   kind: number;
@@ -384,10 +435,12 @@ export const tcp = {
     const e = endOf(buf, offset, end);
     need(e, offset, 20, "a TCP header");
     const headerLength = (buf[offset + 12] >> 4) * 4;
-    if (headerLength < 20) fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset ${headerLength / 4} is below the minimum 5 (20 bytes)`);
-    if (offset + headerLength > e) fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset says ${headerLength} header bytes, ${e - offset} left`);
+    if (headerLength < 20)
+      fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset ${headerLength / 4} is below the minimum 5 (20 bytes)`);
+    if (offset + headerLength > e)
+      fail("ERR_PACKET_BAD_LENGTH", offset + 12, `data offset says ${headerLength} header bytes, ${e - offset} left`);
     const options: TcpOption[] = [];
-    for (let at = offset + 20; at < offset + headerLength; ) {
+    for (let at = offset + 20; at < offset + headerLength;) {
       const kind = buf[at];
       if (kind === 0) break; // end of option list
       if (kind === 1) {
@@ -395,7 +448,8 @@ export const tcp = {
         at++;
         continue;
       }
-      if (at + 2 > offset + headerLength || buf[at + 1] < 2 || at + buf[at + 1] > offset + headerLength) fail("ERR_PACKET_BAD_LENGTH", at + 1, `TCP option ${kind} runs past the header`);
+      if (at + 2 > offset + headerLength || buf[at + 1] < 2 || at + buf[at + 1] > offset + headerLength)
+        fail("ERR_PACKET_BAD_LENGTH", at + 1, `TCP option ${kind} runs past the header`);
       options.push({ kind, data: buf.subarray(at + 2, at + buf[at + 1]) });
       at += buf[at + 1];
     }
@@ -442,7 +496,12 @@ export const ethernet = {
   decode(buf: Buffer, offset = 0, end?: number): Ethernet {
     const e = endOf(buf, offset, end);
     need(e, offset, 14, "an Ethernet header");
-    return { dst: macText(buf, offset), src: macText(buf, offset + 6), ethertype: buf.readUInt16BE(offset + 12), payload: buf.subarray(offset + 14, e) };
+    return {
+      dst: macText(buf, offset),
+      src: macText(buf, offset + 6),
+      ethertype: buf.readUInt16BE(offset + 12),
+      payload: buf.subarray(offset + 14, e),
+    };
   },
 };
 

@@ -71,7 +71,8 @@ export class PcapWriter {
   }
 
   write(data: Buffer, time = Date.now()): void {
-    if (this.fd === undefined) throw Object.assign(new Error(`pcap file ${this.path} is closed`), { code: "ERR_PCAP_CLOSED" });
+    if (this.fd === undefined)
+      throw Object.assign(new Error(`pcap file ${this.path} is closed`), { code: "ERR_PCAP_CLOSED" });
     writeSync(this.fd, pcapRecord(data, time, this.snaplen));
     this.count++;
   }
@@ -93,22 +94,34 @@ export interface PcapFile {
 
 /** Reads a classic pcap file; malformed input raises PacketError with the offset. */
 export function readPcap(buf: Buffer): PcapFile {
-  if (buf.length < 24) throw new PacketError("ERR_PACKET_TRUNCATED", 0, `a pcap header needs 24 bytes, ${buf.length} here`);
+  if (buf.length < 24)
+    throw new PacketError("ERR_PACKET_TRUNCATED", 0, `a pcap header needs 24 bytes, ${buf.length} here`);
   const magicLE = buf.readUInt32LE(0);
   const magicBE = buf.readUInt32BE(0);
   const le = magicLE === MAGIC_US || magicLE === MAGIC_NS;
-  if (!le && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new PacketError("ERR_PCAP_BAD_MAGIC", 0, `magic 0x${magicBE.toString(16)} is not a classic pcap file's`);
+  if (!le && magicBE !== MAGIC_US && magicBE !== MAGIC_NS)
+    throw new PacketError("ERR_PCAP_BAD_MAGIC", 0, `magic 0x${magicBE.toString(16)} is not a classic pcap file's`);
   const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const nanosecond = (le ? magicLE : magicBE) === MAGIC_NS;
   const records: PcapRecord[] = [];
   let at = 24;
   while (at < buf.length) {
-    if (at + 16 > buf.length) throw new PacketError("ERR_PACKET_TRUNCATED", at, `a record header needs 16 bytes, ${buf.length - at} left`);
+    if (at + 16 > buf.length)
+      throw new PacketError("ERR_PACKET_TRUNCATED", at, `a record header needs 16 bytes, ${buf.length - at} left`);
     const included = u32(at + 8);
-    if (at + 16 + included > buf.length) throw new PacketError("ERR_PACKET_BAD_LENGTH", at + 8, `incl_len ${included} runs past the end (${buf.length - at - 16} bytes left)`);
+    if (at + 16 + included > buf.length)
+      throw new PacketError(
+        "ERR_PACKET_BAD_LENGTH",
+        at + 8,
+        `incl_len ${included} runs past the end (${buf.length - at - 16} bytes left)`,
+      );
     const fraction = u32(at + 4);
-    records.push({ time: u32(at) * 1000 + (nanosecond ? fraction / 1e6 : fraction / 1e3), data: buf.subarray(at + 16, at + 16 + included), origLength: u32(at + 12) });
+    records.push({
+      time: u32(at) * 1000 + (nanosecond ? fraction / 1e6 : fraction / 1e3),
+      data: buf.subarray(at + 16, at + 16 + included),
+      origLength: u32(at + 12),
+    });
     at += 16 + included;
   }
   return { version: `${u16(4)}.${u16(6)}`, snaplen: u32(16), linktype: u32(20), nanosecond, records };

@@ -28,14 +28,21 @@ export interface Validity {
 
 /** The private key behind each issued certificate, for signing what it issues. */
 const signingKeys = new WeakMap<Issued, forge.pki.rsa.PrivateKey>();
-const keyCache = new Map<string, { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string }>();
+const keyCache = new Map<
+  string,
+  { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string }
+>();
 
 /** An RSA key for `label`, generated once per process. */
 export function rsaKey(label: string, bits = 2048) {
   const cacheKey = `${label}/${bits}`;
   let key = keyCache.get(cacheKey);
   if (!key) {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: bits, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const { privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: bits,
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
     const forgeKey = pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
     key = { privateKey: forgeKey, publicKey: pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem: privateKey };
     keyCache.set(cacheKey, key);
@@ -65,15 +72,28 @@ function issue(options: {
   const now = Date.now();
   cert.validity.notBefore = options.validity?.notBefore ?? new Date(now - 60 * 60 * 1000); // an hour back, for clock skew
   cert.validity.notAfter = options.validity?.notAfter ?? new Date(now + 30 * DAY_MS);
-  const subject = [{ name: "commonName", value: options.name }, { name: "organizationName", value: "wirebook lab" }];
+  const subject = [
+    { name: "commonName", value: options.name },
+    { name: "organizationName", value: "wirebook lab" },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(options.issuer ? options.issuer.cert.subject.attributes : subject);
   const signingKey = options.issuer ? signingKeys.get(options.issuer)! : key.privateKey;
   const keyIds = [{ name: "subjectKeyIdentifier" }];
-  if (options.issuer) keyIds.push({ name: "authorityKeyIdentifier", keyIdentifier: options.issuer.cert.generateSubjectKeyIdentifier().getBytes() } as any);
+  if (options.issuer)
+    keyIds.push({
+      name: "authorityKeyIdentifier",
+      keyIdentifier: options.issuer.cert.generateSubjectKeyIdentifier().getBytes(),
+    } as any);
   cert.setExtensions([...options.extensions, ...keyIds]);
   cert.sign(signingKey, forge.md.sha256.create());
-  const issued: Issued = { name: options.name, cert, certPem: pki.certificateToPem(cert), keyPem: key.pem, issuer: options.issuer };
+  const issued: Issued = {
+    name: options.name,
+    cert,
+    certPem: pki.certificateToPem(cert),
+    keyPem: key.pem,
+    issuer: options.issuer,
+  };
   signingKeys.set(issued, key.privateKey);
   return issued;
 }
@@ -160,7 +180,10 @@ export function createLab() {
   const intermediate = createIntermediateCA(root);
   const server = createServerCert(intermediate);
   const client = createClientCert(intermediate, "alice");
-  const expiredServer = createServerCert(intermediate, "localhost", { notBefore: new Date(Date.now() - 60 * DAY_MS), notAfter: new Date(Date.now() - 30 * DAY_MS) });
+  const expiredServer = createServerCert(intermediate, "localhost", {
+    notBefore: new Date(Date.now() - 60 * DAY_MS),
+    notAfter: new Date(Date.now() - 30 * DAY_MS),
+  });
   return { root, intermediate, server, client, expiredServer };
 }
 export type Lab = ReturnType<typeof createLab>;
@@ -189,7 +212,11 @@ export function writeLabFiles(lab: Lab, dir: string): Record<string, string> {
 }
 
 /** The lab's files in a fresh temp dir, removed at kernel shutdown or by the returned `remove()`. */
-export function labFilesInTempDir(lab: Lab): { dir: string; files: Record<string, string>; remove: () => Promise<void> } {
+export function labFilesInTempDir(lab: Lab): {
+  dir: string;
+  files: Record<string, string>;
+  remove: () => Promise<void>;
+} {
   const dir = mkdtempSync(join(tmpdir(), "wirebook-pki-"));
   const files = writeLabFiles(lab, dir);
   const remove = onShutdown(() => rmSync(dir, { recursive: true, force: true }));

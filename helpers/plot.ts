@@ -35,7 +35,9 @@ export async function renderSvg(spec: Spec): Promise<string> {
   try {
     compiled = vegaLite().compile(spec as any).spec;
   } catch (e) {
-    throw new PlotError(`vega-lite cannot compile this chart (mark ${JSON.stringify(spec.mark ?? spec.layer?.map((l: Spec) => l.mark))}): ${(e as Error).message}`);
+    throw new PlotError(
+      `vega-lite cannot compile this chart (mark ${JSON.stringify(spec.mark ?? spec.layer?.map((l: Spec) => l.mark))}): ${(e as Error).message}`,
+    );
   }
   const view = new (vega().View)(vega().parse(compiled), { renderer: "none" });
   try {
@@ -67,7 +69,8 @@ function nameClipPaths(svg: string, spec: Spec): string {
  *  point beyond a fixed domain (a sample at 5,010 ms on a 5,000 ms axis) would otherwise change
  *  the chart's width and height, not only its data marks. */
 function clipMarks(spec: Spec): Spec {
-  const withClip = (mark: unknown) => (typeof mark === "string" ? { type: mark, clip: true } : { ...(mark as object), clip: true });
+  const withClip = (mark: unknown) =>
+    typeof mark === "string" ? { type: mark, clip: true } : { ...(mark as object), clip: true };
   return {
     ...spec,
     ...(spec.mark ? { mark: withClip(spec.mark) } : {}),
@@ -81,7 +84,10 @@ function clipMarks(spec: Spec): Spec {
 function dataOf(values: object[], measured: boolean | undefined, axes: Axis[]): Spec {
   if (!measured) return { data: { values } };
   const loose = axes.find((a) => !a.domain);
-  if (loose) throw new PlotError(`a measured chart needs a fixed domain on its "${loose.title}" axis, so that replay can compare it`);
+  if (loose)
+    throw new PlotError(
+      `a measured chart needs a fixed domain on its "${loose.title}" axis, so that replay can compare it`,
+    );
   return { datasets: { measured: values }, data: { name: "measured" } };
 }
 
@@ -92,7 +98,10 @@ export interface Axis {
   log?: boolean;
 }
 
-const scaleOf = (a: Axis) => ({ ...(a.domain ? { domain: a.domain } : {}), ...(a.log ? { type: "log" } : { zero: false }) });
+const scaleOf = (a: Axis) => ({
+  ...(a.domain ? { domain: a.domain } : {}),
+  ...(a.log ? { type: "log" } : { zero: false }),
+});
 
 export interface TraceOptions {
   title: string;
@@ -124,14 +133,24 @@ export async function traces(o: TraceOptions): Promise<Chart> {
   ];
   if (o.events?.length) {
     layers.push(
-      { data: { values: o.events }, mark: { type: "rule", strokeDash: [4, 3], color: "gray" }, encoding: { x: { field: "x", type: "quantitative" } } },
-      { data: { values: o.events }, mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dy: -2, y: 4, color: "gray" }, encoding: { x: { field: "x", type: "quantitative" }, text: { field: "label" } } },
+      {
+        data: { values: o.events },
+        mark: { type: "rule", strokeDash: [4, 3], color: "gray" },
+        encoding: { x: { field: "x", type: "quantitative" } },
+      },
+      {
+        data: { values: o.events },
+        mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dy: -2, y: 4, color: "gray" },
+        encoding: { x: { field: "x", type: "quantitative" }, text: { field: "label" } },
+      },
     );
   }
   const names = Object.keys(o.series);
   // A measurement may yield a different number of samples each run; its summary does not count them.
   const points = o.measured ? "measured data" : `${values.length} points`;
-  const summary = `${o.title}: ${names.length} series (${names.join(", ")}), ${points}` + (o.events?.length ? `, ${o.events.length} events` : "");
+  const summary =
+    `${o.title}: ${names.length} series (${names.join(", ")}), ${points}` +
+    (o.events?.length ? `, ${o.events.length} events` : "");
   return chart({ title: o.title, ...dataOf(values, o.measured, [o.x, o.y]), layer: layers }, summary);
 }
 
@@ -154,7 +173,11 @@ export async function histogram(o: HistogramOptions): Promise<Chart> {
   const counts = new Array<number>(bins).fill(0);
   for (const v of o.values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
   // Each bin's share of the samples, on a fixed 0-100 % axis: the axes never depend on the data.
-  const values = counts.map((count, i) => ({ start: lo + i * width, end: lo + (i + 1) * width, share: (100 * count) / Math.max(1, o.values.length) }));
+  const values = counts.map((count, i) => ({
+    start: lo + i * width,
+    end: lo + (i + 1) * width,
+    share: (100 * count) / Math.max(1, o.values.length),
+  }));
   const spec = {
     title: o.title,
     ...dataOf(values, o.measured, [o.x]),

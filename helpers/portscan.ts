@@ -62,7 +62,10 @@ const isIPv4 = (ip: string) => net.isIPv4(ip);
 
 /** True when `address` is loopback, or on the subnet of a lab interface (MAC 02:00:00:00:…) of
  *  `interfaces`, which are this process's own unless given. */
-export function isOwned(address: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): boolean {
+export function isOwned(
+  address: string,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): boolean {
   if (!isIPv4(address)) return false;
   const a = toNumber(address);
   if (a >>> 24 === 127) return true;
@@ -70,7 +73,7 @@ export function isOwned(address: string, interfaces: NodeJS.Dict<NetworkInterfac
     for (const i of list ?? []) {
       if (i.family !== "IPv4" || i.internal || !i.mac.startsWith("02:00:00:00:")) continue;
       const mask = toNumber(i.netmask);
-      if (((a & mask) >>> 0) === ((toNumber(i.address) & mask) >>> 0)) return true;
+      if ((a & mask) >>> 0 === (toNumber(i.address) & mask) >>> 0) return true;
     }
   }
   return false;
@@ -78,7 +81,10 @@ export function isOwned(address: string, interfaces: NodeJS.Dict<NetworkInterfac
 
 function checkArguments(address: string, ports: number[], opts: ScanOptions): void {
   if (!isOwned(address)) {
-    throw new PortScanError("ERR_SCAN_TARGET", `${address} is not loopback or a lab host's subnet seen from inside the lab: refusing to scan it`);
+    throw new PortScanError(
+      "ERR_SCAN_TARGET",
+      `${address} is not loopback or a lab host's subnet seen from inside the lab: refusing to scan it`,
+    );
   }
   if (!Array.isArray(ports) || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
     throw new PortScanError("ERR_SCAN_PORTS", "ports must be integers in 1..65535");
@@ -86,7 +92,8 @@ function checkArguments(address: string, ports: number[], opts: ScanOptions): vo
   if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency >= 1)) {
     throw new PortScanError("ERR_SCAN_OPTIONS", "concurrency must be a whole number ≥ 1");
   }
-  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new PortScanError("ERR_SCAN_OPTIONS", "timeoutMs must be > 0");
+  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0))
+    throw new PortScanError("ERR_SCAN_OPTIONS", "timeoutMs must be > 0");
 }
 
 /** One connect probe. Does not check ownership: call it through scan(). */
@@ -157,7 +164,8 @@ export async function listen(ports: number[], address = "0.0.0.0") {
   let closing: Promise<number> | undefined;
   const service = {
     ports: servers.map((s) => (s.address() as net.AddressInfo).port),
-    close: () => (closing ??= Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => servers.length)),
+    close: () =>
+      (closing ??= Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => servers.length)),
   };
   for (const port of service.ports) listening.set(port, service);
   return service;

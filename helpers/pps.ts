@@ -39,7 +39,9 @@ s.connect(port, "127.0.0.1", async () => {
 
 /** The kernel's machine-wide UDP counters (InDatagrams, RcvbufErrors, ...) from /proc/net/snmp. */
 export function udpCounters(): Record<string, number> {
-  const lines = readFileSync("/proc/net/snmp", "utf8").split("\n").filter((l) => l.startsWith("Udp:"));
+  const lines = readFileSync("/proc/net/snmp", "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Udp:"));
   const [names, values] = lines.map((l) => l.split(/\s+/).slice(1));
   return Object.fromEntries(names.map((n, i) => [n, Number(values[i])]));
 }
@@ -62,7 +64,9 @@ export async function udpPacketRate(size: number, seconds = 1): Promise<PpsResul
   const receiver = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["pipe", "pipe", "inherit"] });
   try {
     const port = Number(await firstLine(receiver.stdout!));
-    const sender = spawn(process.execPath, ["-e", SENDER, String(port), String(size), String(seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+    const sender = spawn(process.execPath, ["-e", SENDER, String(port), String(size), String(seconds)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const { sent } = JSON.parse(await firstLine(sender.stdout!));
     receiver.stdin!.write("done\n");
     const { packets, drops } = JSON.parse(await firstLine(receiver.stdout!));

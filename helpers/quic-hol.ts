@@ -79,10 +79,12 @@ const MAX_TRANSMISSIONS = 64;
 
 function check(o: HolOptions): void {
   for (const name of ["streams", "packetsPerStream"] as const) {
-    if (!Number.isInteger(o[name]) || o[name] < 1) throw new HolError(`${name} must be a positive integer, got ${o[name]}`);
+    if (!Number.isInteger(o[name]) || o[name] < 1)
+      throw new HolError(`${name} must be a positive integer, got ${o[name]}`);
   }
   for (const name of ["interval", "rtt"] as const) {
-    if (!(Number.isFinite(o[name]) && o[name] > 0)) throw new HolError(`${name} must be a positive number, got ${o[name]}`);
+    if (!(Number.isFinite(o[name]) && o[name] > 0))
+      throw new HolError(`${name} must be a positive number, got ${o[name]}`);
   }
   const loss = o.loss ?? 0;
   if (!(loss >= 0 && loss < 1)) throw new HolError(`loss must be in [0, 1), got ${loss}`);
@@ -109,7 +111,8 @@ export function transmit(o: HolOptions): HolPacket[] {
     for (let first = true; ; first = false) {
       const dropped = random() < loss || (first && forced.has(`${stream}/${index}`));
       if (!dropped) break;
-      if (++lost >= MAX_TRANSMISSIONS) throw new HolError(`packet ${seq} lost ${lost} times in a row: loss ${loss} is too high`);
+      if (++lost >= MAX_TRANSMISSIONS)
+        throw new HolError(`packet ${seq} lost ${lost} times in a row: loss ${loss} is too high`);
     }
     packets.push({ seq, stream, index, sent, lost, arrived: sent + lost * o.rtt + o.rtt / 2 });
   }
@@ -117,7 +120,13 @@ export function transmit(o: HolOptions): HolPacket[] {
 }
 
 function deliver(transport: HolRun["transport"], packets: HolPacket[], streams: number): HolRun {
-  const out: HolStream[] = Array.from({ length: streams }, (_, stream) => ({ stream, lost: 0, delivered: [], completion: 0, blocked: 0 }));
+  const out: HolStream[] = Array.from({ length: streams }, (_, stream) => ({
+    stream,
+    lost: 0,
+    delivered: [],
+    completion: 0,
+    blocked: 0,
+  }));
   let connectionEdge = 0; // TCP: everything before this point on the wire has arrived by then
   const streamEdge = new Array<number>(streams).fill(0); // QUIC: the same, per stream
   for (const p of packets) {

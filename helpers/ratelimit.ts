@@ -73,7 +73,8 @@ export class TokenBucket implements Limiter {
 
   constructor(o: { rate: number; burst: number; clock?: Clock }) {
     positive("rate", o.rate);
-    if (!Number.isInteger(o.burst) || o.burst < 1) throw new RateLimitError(`burst must be a positive integer, got ${o.burst}`);
+    if (!Number.isInteger(o.burst) || o.burst < 1)
+      throw new RateLimitError(`burst must be a positive integer, got ${o.burst}`);
     this.rate = o.rate;
     this.burst = this.limit = o.burst;
     this.clock = o.clock ?? realClock;
@@ -115,7 +116,8 @@ export class LeakyBucket implements Limiter {
 
   constructor(o: { rate: number; queue: number; clock?: Clock }) {
     positive("rate", o.rate);
-    if (!Number.isInteger(o.queue) || o.queue < 0) throw new RateLimitError(`queue must be an integer >= 0, got ${o.queue}`);
+    if (!Number.isInteger(o.queue) || o.queue < 0)
+      throw new RateLimitError(`queue must be an integer >= 0, got ${o.queue}`);
     this.rate = o.rate;
     this.queue = this.limit = o.queue;
     this.clock = o.clock ?? realClock;

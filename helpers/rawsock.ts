@@ -60,8 +60,20 @@ function sysError(syscall: string, detail = ""): RawSocketError {
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number[], len: number): number;
-  setsockoptTimeval(fd: number, level: number, name: number, value: { tv_sec: number; tv_usec: number }, len: number): number;
-  setsockoptFprog(fd: number, level: number, name: number, value: { len: number; filter: BpfInsn[] }, len: number): number;
+  setsockoptTimeval(
+    fd: number,
+    level: number,
+    name: number,
+    value: { tv_sec: number; tv_usec: number },
+    len: number,
+  ): number;
+  setsockoptFprog(
+    fd: number,
+    level: number,
+    name: number,
+    value: { len: number; filter: BpfInsn[] },
+    len: number,
+  ): number;
   bindLl(fd: number, addr: object, len: number): number;
   sendtoIn(fd: number, buf: Buffer, len: number, flags: number, addr: object, addrlen: number): number;
   send(fd: number, buf: Buffer, len: number, flags: number): number;
@@ -73,12 +85,18 @@ interface Libc {
 
 let libc: Libc | undefined;
 function load(): Libc {
-  if (process.platform !== "linux") throw new RawSocketError("ERR_PLATFORM", "socket", "raw and packet sockets through libc need Linux");
+  if (process.platform !== "linux")
+    throw new RawSocketError("ERR_PLATFORM", "socket", "raw and packet sockets through libc need Linux");
   if (libc) return libc;
   const lib = koffi.load("libc.so.6");
   // Anonymous structs: a named koffi type can be declared only once per process.
   const timeval = koffi.struct({ tv_sec: "long", tv_usec: "long" });
-  const sockaddrIn = koffi.struct({ sin_family: "uint16_t", sin_port: "uint16_be_t", sin_addr: "uint32_be_t", sin_zero: koffi.array("uint8_t", 8) });
+  const sockaddrIn = koffi.struct({
+    sin_family: "uint16_t",
+    sin_port: "uint16_be_t",
+    sin_addr: "uint32_be_t",
+    sin_zero: koffi.array("uint8_t", 8),
+  });
   const sockaddrLl = koffi.struct({
     sll_family: "uint16_t",
     sll_protocol: "uint16_be_t", // network byte order, like sin_port
@@ -90,7 +108,8 @@ function load(): Libc {
   });
   const sockFilter = koffi.struct({ code: "uint16_t", jt: "uint8_t", jf: "uint8_t", k: "uint32_t" });
   const sockFprog = koffi.struct({ len: "uint16_t", filter: koffi.pointer(sockFilter) });
-  const setsockopt = (valueType: unknown) => lib.func("setsockopt", "int", ["int", "int", "int", koffi.pointer(valueType as any), "uint32_t"]);
+  const setsockopt = (valueType: unknown) =>
+    lib.func("setsockopt", "int", ["int", "int", "int", koffi.pointer(valueType as any), "uint32_t"]);
   const ioctl = lib.func("int ioctl(int fd, unsigned long request, ...)");
   libc = {
     socket: lib.func("int socket(int domain, int type, int protocol)"),
@@ -103,7 +122,12 @@ function load(): Libc {
     close: lib.func("int close(int fd)"),
     ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
     ioctlStamp: (fd, request, out) => ioctl(fd, request, koffi.out(koffi.pointer(timeval)), out),
-    sizes: { timeval: koffi.sizeof(timeval), sockaddrIn: koffi.sizeof(sockaddrIn), sockaddrLl: koffi.sizeof(sockaddrLl), fprog: koffi.sizeof(sockFprog) },
+    sizes: {
+      timeval: koffi.sizeof(timeval),
+      sockaddrIn: koffi.sizeof(sockaddrIn),
+      sockaddrLl: koffi.sizeof(sockaddrLl),
+      fprog: koffi.sizeof(sockFprog),
+    },
   };
   return libc;
 }
@@ -119,7 +143,16 @@ function openFd(domain: number, type: number, protocol: number, what: string, se
   if (fd < 0) throw sysError("socket", what);
   try {
     // Bounds each blocking read, so the threadpool thread comes back and close can proceed.
-    if (c.setsockoptTimeval(fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: 0, tv_usec: READ_SLICE_MS * 1000 }, c.sizes.timeval) !== 0) throw sysError("setsockopt", "SO_RCVTIMEO");
+    if (
+      c.setsockoptTimeval(
+        fd,
+        SOL_SOCKET,
+        SO_RCVTIMEO,
+        { tv_sec: 0, tv_usec: READ_SLICE_MS * 1000 },
+        c.sizes.timeval,
+      ) !== 0
+    )
+      throw sysError("setsockopt", "SO_RCVTIMEO");
     setup(fd);
   } catch (e) {
     c.close(fd);
@@ -151,7 +184,11 @@ function reader(fd: number, bufferSize: number): Reader {
         if (!err) return resolve(Buffer.from(buf.subarray(0, n)));
         // EAGAIN: SO_RCVTIMEO ran out with nothing to read; EINTR: a signal. Both mean "again".
         const code = (err as NodeJS.ErrnoException).code;
-        resolve(code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? null : new RawSocketError(code ?? "EIO", "read", `read from raw socket failed: ${err.message}`));
+        resolve(
+          code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR"
+            ? null
+            : new RawSocketError(code ?? "EIO", "read", `read from raw socket failed: ${err.message}`),
+        );
       });
     });
   // Serializes callers: next() waits for an earlier next() to finish.
@@ -163,7 +200,9 @@ function reader(fd: number, bufferSize: number): Reader {
       pending ??= readOnce();
       const left = deadline - Date.now();
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, left))));
+      const timedOut = new Promise<"timeout">(
+        (resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, left))),
+      );
       const got = await Promise.race([pending, timedOut]);
       clearTimeout(timer);
       if (got === "timeout") return null;
@@ -220,12 +259,16 @@ export interface RawSocket {
 
 const dottedToNumber = (address: string) => {
   const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) throw Object.assign(new RangeError(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`), { code: "ERR_INVALID_ARG_VALUE" });
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255))
+    throw Object.assign(new RangeError(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`), {
+      code: "ERR_INVALID_ARG_VALUE",
+    });
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 };
 
 export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
-  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw new RangeError(`protocol must be an IP protocol number 0..255, got ${protocol}`);
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255)
+    throw new RangeError(`protocol must be an IP protocol number 0..255, got ${protocol}`);
   const fd = openFd(AF_INET, SOCK_RAW, protocol, `(AF_INET, SOCK_RAW, ${protocol})`, (fd) => {
     if (hdrincl) setInt(fd, SOL_IP, IP_HDRINCL, 1, "IP_HDRINCL");
   });
@@ -236,14 +279,20 @@ export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
       if (r.closed) throw new RawSocketError("ERR_SOCKET_CLOSED", "sendto", "send on a closed raw socket");
       const c = load();
       // The port must be 0 for raw sockets; with IP_HDRINCL the kernel still routes by this address.
-      const addr = { sin_family: AF_INET, sin_port: 0, sin_addr: dottedToNumber(dst), sin_zero: [0, 0, 0, 0, 0, 0, 0, 0] };
+      const addr = {
+        sin_family: AF_INET,
+        sin_port: 0,
+        sin_addr: dottedToNumber(dst),
+        sin_zero: [0, 0, 0, 0, 0, 0, 0, 0],
+      };
       const sent = c.sendtoIn(fd, packet, packet.length, 0, addr, c.sizes.sockaddrIn);
       if (sent < 0) throw sysError("sendto", `to ${dst}`);
     },
     async recv(timeoutMs) {
       const data = await r.next(timeoutMs);
       if (!data) return null;
-      const from = data.length >= 20 && data[0] >> 4 === 4 ? `${data[12]}.${data[13]}.${data[14]}.${data[15]}` : undefined;
+      const from =
+        data.length >= 20 && data[0] >> 4 === 4 ? `${data[12]}.${data[13]}.${data[14]}.${data[15]}` : undefined;
       return { data, from };
     },
     close: () => r.close(),
@@ -280,13 +329,25 @@ export function openCapture({ iface, filter, ignoreOutgoing = false }: CaptureOp
   // Protocol 0 at socket(): no frame is queued yet. The filter goes on first and bind then
   // starts the flow, so not one unfiltered frame slips in between.
   const fd = openFd(AF_PACKET, SOCK_RAW, 0, `(AF_PACKET, SOCK_RAW)`, (fd) => {
-    if (filter && c.setsockoptFprog(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: filter.length, filter }, c.sizes.fprog) !== 0) throw sysError("setsockopt", "SO_ATTACH_FILTER");
+    if (
+      filter &&
+      c.setsockoptFprog(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: filter.length, filter }, c.sizes.fprog) !== 0
+    )
+      throw sysError("setsockopt", "SO_ATTACH_FILTER");
     if (ignoreOutgoing) setInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
     // The first SIOCGSTAMP turns on the socket's timestamps (ENOENT: no frame yet): from then on
     // the kernel stamps each frame on arrival and keeps the last read one's for SIOCGSTAMP.
     // (SO_TIMESTAMP would hand the stamp to recvmsg's control data instead, which read lacks.)
     c.ioctlStamp(fd, SIOCGSTAMP, {});
-    const addr = { sll_family: AF_PACKET, sll_protocol: ETH_P_ALL, sll_ifindex: ifindex, sll_hatype: 0, sll_pkttype: 0, sll_halen: 0, sll_addr: [0, 0, 0, 0, 0, 0, 0, 0] };
+    const addr = {
+      sll_family: AF_PACKET,
+      sll_protocol: ETH_P_ALL,
+      sll_ifindex: ifindex,
+      sll_hatype: 0,
+      sll_pkttype: 0,
+      sll_halen: 0,
+      sll_addr: [0, 0, 0, 0, 0, 0, 0, 0],
+    };
     if (c.bindLl(fd, addr, c.sizes.sockaddrLl) !== 0) throw sysError("bind", `to ${iface}`);
   });
   const r = reader(fd, 262144);
@@ -384,8 +445,14 @@ export function assemble(lines: Line[]): BpfInsn[] {
  *  bpf-vm, so a bad filter is one RangeError here rather than EINVAL from setsockopt. */
 function validateFilter(prog: BpfInsn[]) {
   prog.forEach((p, i) => {
-    for (const [f, max] of [["code", 0xffff], ["jt", 255], ["jf", 255], ["k", 0xffffffff]] as const) {
-      if (!Number.isInteger(p[f]) || p[f] < 0 || p[f] > max) throw new RangeError(`BPF instruction ${i}: ${f} ${p[f]} is not in 0..${max}`);
+    for (const [f, max] of [
+      ["code", 0xffff],
+      ["jt", 255],
+      ["jf", 255],
+      ["k", 0xffffffff],
+    ] as const) {
+      if (!Number.isInteger(p[f]) || p[f] < 0 || p[f] > max)
+        throw new RangeError(`BPF instruction ${i}: ${f} ${p[f]} is not in 0..${max}`);
     }
   });
   const problem = checkBpf(prog);

@@ -39,14 +39,16 @@ function load() {
 export function fdOf(s: Socket | Server | DgramSocket): number {
   const state = Object.getOwnPropertySymbols(s).find((k) => k.description === "state symbol");
   const fd = state ? (s as any)[state]?.handle?.fd : (s as any)._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw new SockoptError("ERR_NO_FD", "the socket has no file descriptor yet (not connected, listening or bound)");
+  if (typeof fd !== "number" || fd < 0)
+    throw new SockoptError("ERR_NO_FD", "the socket has no file descriptor yet (not connected, listening or bound)");
   return fd;
 }
 
 export function getsockopt(s: Socket | Server | DgramSocket, level: number, name: number): number {
   const value = [0];
   const r = load().get(fdOf(s), level, name, value, [4]);
-  if (r !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(${level}, ${name}) failed, errno ${load().errno()}`);
+  if (r !== 0)
+    throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(${level}, ${name}) failed, errno ${load().errno()}`);
   return value[0];
 }
 
@@ -59,19 +61,26 @@ let setBytes: ((...a: unknown[]) => number) | undefined;
  *  the routing table says. A dgram socket has a descriptor only after bind, so call it from the
  *  bind callback. */
 export function bindToDevice(socket: DgramSocket, iface: string): void {
-  if (!/^[^\s/]{1,15}$/.test(iface)) throw new SockoptError("ERR_INVALID_ARG_VALUE", `not an interface name: ${JSON.stringify(iface)}`);
+  if (!/^[^\s/]{1,15}$/.test(iface))
+    throw new SockoptError("ERR_INVALID_ARG_VALUE", `not an interface name: ${JSON.stringify(iface)}`);
   const fd = fdOf(socket);
   load();
-  setBytes ??= koffi.load("libc.so.6").func("int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t length)");
+  setBytes ??= koffi
+    .load("libc.so.6")
+    .func("int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t length)");
   const name = Buffer.from(iface + "\0");
   if (setBytes(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) {
-    throw new SockoptError("ERR_SETSOCKOPT", `SO_BINDTODEVICE ${iface} failed, errno ${load().errno()} (no such interface, or not root)`);
+    throw new SockoptError(
+      "ERR_SETSOCKOPT",
+      `SO_BINDTODEVICE ${iface} failed, errno ${load().errno()} (no such interface, or not root)`,
+    );
   }
 }
 
 export function setsockopt(s: Socket | Server | DgramSocket, level: number, name: number, value: number): void {
   const r = load().set(fdOf(s), level, name, [value], 4);
-  if (r !== 0) throw new SockoptError("ERR_SETSOCKOPT", `setsockopt(${level}, ${name}, ${value}) failed, errno ${load().errno()}`);
+  if (r !== 0)
+    throw new SockoptError("ERR_SETSOCKOPT", `setsockopt(${level}, ${name}, ${value}) failed, errno ${load().errno()}`);
 }
 
 /** The kernel's view of a TCP connection from `ss -tmi` (iproute2): an independent check. */
@@ -81,5 +90,10 @@ export function ssDescribe(s: Socket): { line: string; rcvbuf?: number; sndbuf?:
   const out = execFileSync("ss", ["-tnmio", "state", "established", filter], { encoding: "utf8" });
   const text = out.split("\n").slice(1).join(" ");
   const num = (re: RegExp) => (re.exec(text) ? Number(re.exec(text)![1]) : undefined);
-  return { line: text.trim(), rcvbuf: num(/\brb(\d+)/), sndbuf: num(/\btb(\d+)/), keepalive: /timer:\(keepalive/.test(text) };
+  return {
+    line: text.trim(),
+    rcvbuf: num(/\brb(\d+)/),
+    sndbuf: num(/\btb(\d+)/),
+    keepalive: /timer:\(keepalive/.test(text),
+  };
 }

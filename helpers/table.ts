@@ -25,9 +25,15 @@ export class Table {
   toString(): string {
     const cols = this.columns;
     const cells = this.rows.map((r) => cols.map((c) => String(r[c] ?? "")));
-    const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => Math.max(r[i].length, measuredWidth(r[i])))));
+    const width = cols.map((c, i) =>
+      Math.max(c.length, ...cells.map((r) => Math.max(r[i].length, measuredWidth(r[i])))),
+    );
     const numeric = cols.map((_, i) => cells.every((r) => /^-?[\d.,]+( \S+)?$/.test(r[i]) || r[i] === ""));
-    const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i]))).join("  ").trimEnd();
+    const line = (vals: string[]) =>
+      vals
+        .map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i])))
+        .join("  ")
+        .trimEnd();
     const out = [line(cols), width.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];
     return (this.caption ? this.caption + "\n" : "") + out.join("\n");
   }
@@ -35,9 +41,14 @@ export class Table {
   [JUPYTER_DISPLAY](): MimeBundle {
     const cols = this.columns;
     const head = cols.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
-    const body = this.rows.map((r) => `<tr>${cols.map((c) => `<td>${escapeHtml(String(r[c] ?? ""))}</td>`).join("")}</tr>`).join("\n");
+    const body = this.rows
+      .map((r) => `<tr>${cols.map((c) => `<td>${escapeHtml(String(r[c] ?? ""))}</td>`).join("")}</tr>`)
+      .join("\n");
     const caption = this.caption ? `<caption>${escapeHtml(this.caption)}</caption>` : "";
-    return { "text/plain": this.toString(), "text/html": `<table>${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` };
+    return {
+      "text/plain": this.toString(),
+      "text/html": `<table>${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`,
+    };
   }
 }
 

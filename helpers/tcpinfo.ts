@@ -37,11 +37,18 @@ const NEEDED = 236;
 /** The raw `struct tcp_info` of a connection. */
 function readTcpInfo(s: Socket): Buffer {
   if (process.platform !== "linux") throw new SockoptError("ERR_PLATFORM", "TCP_INFO needs Linux");
-  getsockopt ??= koffi.load("libc.so.6").func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
+  getsockopt ??= koffi
+    .load("libc.so.6")
+    .func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
   const buf = Buffer.alloc(512);
   const len = [buf.length];
-  if (getsockopt!(fdOf(s), IPPROTO_TCP, TCP_INFO, buf, len) !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_INFO) failed, errno ${koffi.errno()}`);
-  if (len[0] < NEEDED) throw new SockoptError("ERR_TCP_INFO", `this kernel's tcp_info has ${len[0]} bytes; snd_wnd and rcv_wnd need ${NEEDED} (Linux 6.2 or later)`);
+  if (getsockopt!(fdOf(s), IPPROTO_TCP, TCP_INFO, buf, len) !== 0)
+    throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_INFO) failed, errno ${koffi.errno()}`);
+  if (len[0] < NEEDED)
+    throw new SockoptError(
+      "ERR_TCP_INFO",
+      `this kernel's tcp_info has ${len[0]} bytes; snd_wnd and rcv_wnd need ${NEEDED} (Linux 6.2 or later)`,
+    );
   return buf;
 }
 
@@ -138,17 +145,25 @@ const TCP_CONGESTION = 13;
 
 /** Chooses the connection's congestion-control algorithm (setsockopt TCP_CONGESTION). */
 export function setCongestion(s: Socket, algorithm: string): void {
-  setsockoptStr ??= koffi.load("libc.so.6").func("int setsockopt(int fd, int level, int name, const char *value, uint32_t length)") as any;
+  setsockoptStr ??= koffi
+    .load("libc.so.6")
+    .func("int setsockopt(int fd, int level, int name, const char *value, uint32_t length)") as any;
   if (setsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, algorithm, Buffer.byteLength(algorithm)) !== 0) {
-    throw new SockoptError("ERR_SETSOCKOPT", `TCP_CONGESTION "${algorithm}" refused (errno ${koffi.errno()}); available: see /proc/sys/net/ipv4/tcp_available_congestion_control`);
+    throw new SockoptError(
+      "ERR_SETSOCKOPT",
+      `TCP_CONGESTION "${algorithm}" refused (errno ${koffi.errno()}); available: see /proc/sys/net/ipv4/tcp_available_congestion_control`,
+    );
   }
 }
 
 /** The algorithm the connection uses, as the kernel reports it. */
 export function getCongestion(s: Socket): string {
-  getsockoptStr ??= koffi.load("libc.so.6").func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
+  getsockoptStr ??= koffi
+    .load("libc.so.6")
+    .func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
   const buf = Buffer.alloc(16);
   const len = [buf.length];
-  if (getsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, buf, len) !== 0) throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_CONGESTION) failed, errno ${koffi.errno()}`);
+  if (getsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, buf, len) !== 0)
+    throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_CONGESTION) failed, errno ${koffi.errno()}`);
   return buf.subarray(0, len[0]).toString("latin1").replace(/\0.*$/s, "");
 }

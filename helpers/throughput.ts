@@ -9,7 +9,10 @@ import { serve } from "./resources";
 /** Bits per second in each interval of a timeline, using each interval's real length (the last
  *  one is usually shorter). */
 export function intervalRates(timeline: ThroughputResult["timeline"]): Array<{ t: number; bitsPerSecond: number }> {
-  return timeline.map((p, i) => ({ t: p.t, bitsPerSecond: (p.bytes * 8) / Math.max(1e-9, p.t - (i ? timeline[i - 1].t : 0)) }));
+  return timeline.map((p, i) => ({
+    t: p.t,
+    bitsPerSecond: (p.bytes * 8) / Math.max(1e-9, p.t - (i ? timeline[i - 1].t : 0)),
+  }));
 }
 
 export interface ThroughputResult {
@@ -50,7 +53,12 @@ socket.on("end", () => {
 
 /** Sends for `seconds` to a receiver in a child process and reports what it received. */
 export async function loopbackThroughput(
-  options: { seconds?: number; intervalMs?: number; chunkBytes?: number; onInterval?: (point: { t: number; bytes: number }) => void } = {},
+  options: {
+    seconds?: number;
+    intervalMs?: number;
+    chunkBytes?: number;
+    onInterval?: (point: { t: number; bytes: number }) => void;
+  } = {},
 ): Promise<ThroughputResult> {
   const seconds = options.seconds ?? 3;
   const chunk = Buffer.alloc(options.chunkBytes ?? 1 << 20, 0x5a);
@@ -67,7 +75,9 @@ export async function loopbackThroughput(
   });
   const served = await serve(server);
   try {
-    const sink = spawn(process.execPath, ["-e", SINK, String(served.port), String(options.intervalMs ?? 250)], { stdio: ["ignore", "pipe", "inherit"] });
+    const sink = spawn(process.execPath, ["-e", SINK, String(served.port), String(options.intervalMs ?? 250)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let pending = "";
     let result: Omit<ThroughputResult, "bitsPerSecond"> | undefined;
     sink.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -107,13 +117,18 @@ export async function iperf3Throughput(seconds = 3): Promise<number> {
   const server = spawn("iperf3", ["-s", "-B", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const client = () =>
     new Promise<any>((resolve) =>
-      execFile("iperf3", ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"], { timeout: (seconds + 20) * 1000 }, (_e, stdout) => {
-        try {
-          resolve(JSON.parse(stdout));
-        } catch {
-          resolve({ error: `no report (${stdout.slice(0, 80)})` });
-        }
-      }),
+      execFile(
+        "iperf3",
+        ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"],
+        { timeout: (seconds + 20) * 1000 },
+        (_e, stdout) => {
+          try {
+            resolve(JSON.parse(stdout));
+          } catch {
+            resolve({ error: `no report (${stdout.slice(0, 80)})` });
+          }
+        },
+      ),
     );
   try {
     // The server takes a moment to listen; a refused first attempt is retried.

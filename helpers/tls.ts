@@ -9,7 +9,10 @@ import { serve, type Served } from "./resources";
  *  `onSecure` runs on the next turn of the event loop after 'secureConnection': Node emits that
  *  event while OpenSSL is still finishing the handshake, and an end() issued right there loses
  *  its close_notify (openssl s_client then reports "unexpected eof while reading"). */
-export async function tlsServer(options: tls.TlsOptions, onSecure?: (s: tls.TLSSocket) => void): Promise<Served & { server: tls.Server }> {
+export async function tlsServer(
+  options: tls.TlsOptions,
+  onSecure?: (s: tls.TLSSocket) => void,
+): Promise<Served & { server: tls.Server }> {
   const server = tls.createServer(options, (s) => {
     s.on("error", () => {}); // a refused client is reported by the client side
     setImmediate(() => (onSecure ? onSecure(s) : s.end()));
@@ -19,13 +22,25 @@ export async function tlsServer(options: tls.TlsOptions, onSecure?: (s: tls.TLSS
 }
 
 export type Handshake =
-  | { ok: true; protocol: string; cipher: string; group: string; authorized: boolean; peer: string; socket: tls.TLSSocket }
+  | {
+      ok: true;
+      protocol: string;
+      cipher: string;
+      group: string;
+      authorized: boolean;
+      peer: string;
+      socket: tls.TLSSocket;
+    }
   | { ok: false; code: string; message: string };
 
 /** Connects and settles with what was negotiated, or with the error that stopped the handshake.
  *  In TLS 1.3 a server's rejection of the client arrives just after the client's own handshake,
  *  so we wait for the first application byte (or the close) before calling it a success. */
-export function handshake(port: number, options: tls.ConnectionOptions = {}, waitForServerVerdict = false): Promise<Handshake> {
+export function handshake(
+  port: number,
+  options: tls.ConnectionOptions = {},
+  waitForServerVerdict = false,
+): Promise<Handshake> {
   return new Promise((resolve) => {
     const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ...options });
     const fail = (e: NodeJS.ErrnoException) => {
@@ -51,7 +66,9 @@ export function handshake(port: number, options: tls.ConnectionOptions = {}, wai
       if (!waitForServerVerdict) return done();
       socket.once("data", done);
       // A clean close without a TLS alert carries no error code; report it as what it is, EOF.
-      socket.once("end", () => fail(Object.assign(new Error("the server closed the connection without a TLS alert"), { code: "EOF" })));
+      socket.once("end", () =>
+        fail(Object.assign(new Error("the server closed the connection without a TLS alert"), { code: "EOF" })),
+      );
     });
   });
 }
@@ -99,15 +116,24 @@ export interface TlsRecord {
   body: Buffer;
 }
 
-export const RECORD_TYPES: Record<number, string> = { 20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data" };
+export const RECORD_TYPES: Record<number, string> = {
+  20: "change_cipher_spec",
+  21: "alert",
+  22: "handshake",
+  23: "application_data",
+};
 
 /** Splits a byte stream into TLS records (RFC 8446 section 5.1); a trailing partial record is left out. */
 export function tlsRecords(stream: Buffer): TlsRecord[] {
   const records: TlsRecord[] = [];
-  for (let at = 0; at + 5 <= stream.length; ) {
+  for (let at = 0; at + 5 <= stream.length;) {
     const length = stream.readUInt16BE(at + 3);
     if (at + 5 + length > stream.length) break;
-    records.push({ type: stream[at], header: stream.subarray(at, at + 5), body: stream.subarray(at + 5, at + 5 + length) });
+    records.push({
+      type: stream[at],
+      header: stream.subarray(at, at + 5),
+      body: stream.subarray(at + 5, at + 5 + length),
+    });
     at += 5 + length;
   }
   return records;

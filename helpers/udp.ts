@@ -52,7 +52,10 @@ export async function udpRequest(
   const client = await bound(host);
   try {
     return await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new UdpTimeoutError(`no reply from ${host}:${port} within ${options.timeoutMs ?? 2000} ms`)), options.timeoutMs ?? 2000);
+      const timer = setTimeout(
+        () => reject(new UdpTimeoutError(`no reply from ${host}:${port} within ${options.timeoutMs ?? 2000} ms`)),
+        options.timeoutMs ?? 2000,
+      );
       client.socket.on("message", (reply, from) => {
         if (from.port !== port || !(options.accept ?? (() => true))(reply)) return; // not ours: keep waiting
         clearTimeout(timer);
@@ -72,7 +75,9 @@ export interface TapDatagram {
 
 /** A UDP relay on 127.0.0.1 port 0 in front of `port`: a client's datagrams go on to the server
  *  from the relay's own socket, replies come back to the client, and every datagram is recorded. */
-export async function udpTap(port: number): Promise<Served & { datagrams: TapDatagram[]; sent(from: TapDatagram["from"]): Buffer }> {
+export async function udpTap(
+  port: number,
+): Promise<Served & { datagrams: TapDatagram[]; sent(from: TapDatagram["from"]): Buffer }> {
   const datagrams: TapDatagram[] = [];
   const front = await bound("127.0.0.1");
   const back = await bound("127.0.0.1");
@@ -86,6 +91,12 @@ export async function udpTap(port: number): Promise<Served & { datagrams: TapDat
     datagrams.push({ from: "server", bytes });
     if (client) front.socket.send(bytes, client.port, client.address);
   });
-  const sent = (from: TapDatagram["from"]) => Buffer.concat(datagrams.filter((d) => d.from === from).map((d) => d.bytes));
-  return { port: front.port, datagrams, sent, close: async () => void (await Promise.all([front.close(), back.close()])) };
+  const sent = (from: TapDatagram["from"]) =>
+    Buffer.concat(datagrams.filter((d) => d.from === from).map((d) => d.bytes));
+  return {
+    port: front.port,
+    datagrams,
+    sent,
+    close: async () => void (await Promise.all([front.close(), back.close()])),
+  };
 }

@@ -52,7 +52,8 @@ async function reap(child: ChildProcess, graceMs = 400): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) resolve(true);
     else child.once("exit", () => resolve(true));
   });
-  const within = (ms: number) => Promise.race([gone, new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+  const within = (ms: number) =>
+    Promise.race([gone, new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
   if (await within(graceMs)) return;
   child.kill("SIGKILL");
   await within(graceMs);

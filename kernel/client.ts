@@ -140,7 +140,14 @@ export class KernelClient {
   }
 
   private message(msg_type: string, content: object): Message {
-    return { identities: [], header: newHeader(msg_type, this.session, "wirebook-client"), parent_header: {}, metadata: {}, content, buffers: [] };
+    return {
+      identities: [],
+      header: newHeader(msg_type, this.session, "wirebook-client"),
+      parent_header: {},
+      metadata: {},
+      content,
+      buffers: [],
+    };
   }
 
   private async readReplies(sock: zmq.Dealer) {
@@ -187,7 +194,12 @@ export class KernelClient {
   }
 
   /** Sends any shell or control request and returns the reply message (protocol tests use this). */
-  async call(channel: "shell" | "control", msg_type: string, content: object, onIopub?: (m: Message) => void): Promise<Message> {
+  async call(
+    channel: "shell" | "control",
+    msg_type: string,
+    content: object,
+    onIopub?: (m: Message) => void,
+  ): Promise<Message> {
     const req = this.message(msg_type, content);
     if (onIopub) this.iopubListeners.set(req.header.msg_id, onIopub);
     try {
@@ -245,7 +257,12 @@ export class KernelClient {
           }
           return;
         case "execute_result":
-          return add({ output_type: "execute_result", execution_count: c.execution_count, data: c.data, metadata: c.metadata ?? {} });
+          return add({
+            output_type: "execute_result",
+            execution_count: c.execution_count,
+            data: c.data,
+            metadata: c.metadata ?? {},
+          });
         case "error":
           return add({ output_type: "error", ename: c.ename, evalue: c.evalue, traceback: c.traceback });
         case "clear_output":
@@ -285,7 +302,10 @@ export class KernelClient {
   async shutdown(graceMs = 4000): Promise<void> {
     if (this.closed) return;
     if (this.process.exitCode === null && this.process.signalCode === null) {
-      await Promise.race([this.call("control", "shutdown_request", { restart: false }).catch(() => {}), delay(graceMs)]);
+      await Promise.race([
+        this.call("control", "shutdown_request", { restart: false }).catch(() => {}),
+        delay(graceMs),
+      ]);
       const gone = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
       if (!gone) {
         this.process.kill("SIGKILL");

@@ -39,7 +39,15 @@ function mergeStreams(outputs: Output[]): Output[] {
 /** Stable text for JSON data: keys sorted, so key order never counts as a difference. */
 function canonicalJson(v: unknown): string {
   const sort = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(sort) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as any)[k])])) : x;
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === "object"
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sort((x as any)[k])]),
+          )
+        : x;
   return JSON.stringify(sort(v), null, 1);
 }
 
@@ -66,21 +74,30 @@ export function comparable(outputs: Output[], rules: SanitizeRule[]): Comparable
 /** The shape of outputs: their types, stream names and mime keys, without content. */
 export function shape(outputs: Output[]): string[] {
   return mergeStreams(outputs).map((o) =>
-    o.output_type === "stream" ? `stream:${o.name}` : o.output_type === "error" ? "error" : `${o.output_type}:${Object.keys(o.data).sort().join(",")}`,
+    o.output_type === "stream"
+      ? `stream:${o.name}`
+      : o.output_type === "error"
+        ? "error"
+        : `${o.output_type}:${Object.keys(o.data).sort().join(",")}`,
   );
 }
 
 export type CellCheck =
-  | { mode: "skip"; reason: string }
-  | { mode: "shape" | "compare"; expected: unknown; actual: unknown };
+  { mode: "skip"; reason: string } | { mode: "shape" | "compare"; expected: unknown; actual: unknown };
 
 /** What replay checks for one code cell, given the tags stored on it. `allowSkips` accepts a
  *  documented skip (kernel/skip.ts) in place of the stored output: only where the machine really
  *  lacks what the cell needs. */
-export function checkCell(cell: Cell, fresh: Output[] | undefined, rules: SanitizeRule[], options: { allowSkips?: boolean } = {}): CellCheck {
+export function checkCell(
+  cell: Cell,
+  fresh: Output[] | undefined,
+  rules: SanitizeRule[],
+  options: { allowSkips?: boolean } = {},
+): CellCheck {
   const tags = cell.metadata.tags ?? [];
   if (tags.includes(SKIP_TAG)) return { mode: "skip", reason: SKIP_TAG };
-  if (fresh === undefined) return { mode: "compare", expected: "the cell to run", actual: "not executed (an earlier cell failed)" };
+  if (fresh === undefined)
+    return { mode: "compare", expected: "the cell to run", actual: "not executed (an earlier cell failed)" };
   if (options.allowSkips && isSkipOutput(fresh)) return { mode: "skip", reason: "documented skip" };
   const stored = cell.outputs ?? [];
   if (tags.includes(IGNORE_OUTPUT_TAG)) {

@@ -28,7 +28,8 @@ export function readConnectionFile(path: string): ConnectionInfo {
     throw new Error(`cannot read connection file ${path}: ${(e as Error).message}`);
   }
   for (const p of PORTS) {
-    if (!Number.isInteger(info[p]) || info[p] <= 0) throw new Error(`connection file ${path}: ${p} must be a port number`);
+    if (!Number.isInteger(info[p]) || info[p] <= 0)
+      throw new Error(`connection file ${path}: ${p} must be a port number`);
   }
   if (info.transport !== "tcp") throw new Error(`connection file ${path}: only tcp transport is supported`);
   return { signature_scheme: "hmac-sha256", key: "", ...info };
@@ -41,11 +42,15 @@ export function endpoint(info: ConnectionInfo, port: number): string {
 /** Ports the OS reports free right now (bind to 0, read, release), as jupyter_client does. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -62,7 +62,10 @@ export function createExecutor(cwd: string) {
       // arrives as the script returns. An async cell returns as soon as it first awaits, so there
       // it would often eat the interrupt meant for the pending await: such a cell runs without it,
       // and every SIGINT reaches our listener (main.ts), which rejects the pending await.
-      const ret = vm.runInThisContext(js, { filename: `wirebook-cell-${label}.js`, breakOnSigint: !converted.hasToplevelAwait });
+      const ret = vm.runInThisContext(js, {
+        filename: `wirebook-cell-${label}.js`,
+        breakOnSigint: !converted.hasToplevelAwait,
+      });
       if (converted.hasToplevelAwait) {
         const interrupted = new Promise<never>((_, reject) => (interruptCurrent = reject));
         (ret as Promise<unknown>).catch(() => {}); // after an interrupt, a late rejection is not news
@@ -134,7 +137,11 @@ function cellExports(onDefine: (name: string) => void): Record<string, any> {
   });
 }
 
-function typeErrors(diagnostics: ReturnType<Converter["convert"]>["diagnostics"], marked: string, label: number): CellOutcome {
+function typeErrors(
+  diagnostics: ReturnType<Converter["convert"]>["diagnostics"],
+  marked: string,
+  label: number,
+): CellOutcome {
   const where = (d: (typeof diagnostics)[number]) => {
     const shift = d.fileName ? 0 : markerLength(marked, d.start.line);
     return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${Math.max(1, d.start.character + 1 - shift)}`;
@@ -158,7 +165,11 @@ export function describeError(e: unknown): CellError {
   }
   const err = e as Error & { code?: string };
   if (err.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || err instanceof Interrupted) {
-    return { ename: "Interrupted", evalue: "execution was interrupted", traceback: ["Interrupted: execution was interrupted"] };
+    return {
+      ename: "Interrupted",
+      evalue: "execution was interrupted",
+      traceback: ["Interrupted: execution was interrupted"],
+    };
   }
   const ename = err.name || err.constructor?.name || "Error";
   const evalue = err.message ?? "";

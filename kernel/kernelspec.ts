@@ -8,7 +8,14 @@ const root = resolve(__dirname, "..");
 
 /** The kernel command with absolute paths, so it works from any directory. */
 export function kernelArgv(): string[] {
-  return [process.execPath, "--require", require.resolve("tsx/cjs"), join(root, "kernel", "main.ts"), "-f", "{connection_file}"];
+  return [
+    process.execPath,
+    "--require",
+    require.resolve("tsx/cjs"),
+    join(root, "kernel", "main.ts"),
+    "-f",
+    "{connection_file}",
+  ];
 }
 
 export function kernelSpec() {
@@ -42,7 +49,8 @@ export function kernelsDir(target: InstallTarget, env = process.env): string {
     case "sys-prefix": {
       // Python's sys.prefix of the active environment, as a virtualenv or conda sets it.
       const prefix = env.VIRTUAL_ENV ?? env.CONDA_PREFIX;
-      if (!prefix) throw new Error("--sys-prefix needs an active virtualenv or conda environment (VIRTUAL_ENV or CONDA_PREFIX)");
+      if (!prefix)
+        throw new Error("--sys-prefix needs an active virtualenv or conda environment (VIRTUAL_ENV or CONDA_PREFIX)");
       return join(prefix, "share", "jupyter", "kernels");
     }
   }

@@ -25,7 +25,8 @@ const log = (line: string) => realStderr(`[wirebook] ${line}\n`);
 function send(channel: "shell" | "iopub", msg: ReturnType<typeof child<object>>) {
   post({ kind: "send", channel, msg: { identities: msg.identities, parts: jsonParts(msg) } });
 }
-const publish = (parent: Message, type: string, content: object) => send("iopub", child(parent, type, content, [Buffer.from(type)]));
+const publish = (parent: Message, type: string, content: object) =>
+  send("iopub", child(parent, type, content, [Buffer.from(type)]));
 const reply = (req: Message, type: string, content: object) => send("shell", child(req, type, content));
 const status = (req: Message, state: "busy" | "idle") => publish(req, "status", { execution_state: state });
 
@@ -82,7 +83,13 @@ const executeQueue: Message[] = [];
 let executing = false;
 
 async function runExecute(req: Message) {
-  const { code = "", silent = false, store_history = !silent, user_expressions = {}, stop_on_error = true } = req.content;
+  const {
+    code = "",
+    silent = false,
+    store_history = !silent,
+    user_expressions = {},
+    stop_on_error = true,
+  } = req.content;
   status(req, "busy");
   currentParent = req;
   if (store_history) {
@@ -186,9 +193,18 @@ function handleRequest(req: Message) {
 function selectHistory(c: Record<string, any>) {
   // With `output`, the spec's entries are (session, line, (input, output)); outputs are not kept.
   const shape = (entries: typeof history) => (c.output ? entries.map(([s, n, src]) => [s, n, [src, null]]) : entries);
-  if (c.hist_access_type === "range") return shape(history.filter(([, n]) => n >= (c.start ?? 0) && (c.stop == null || n < c.stop)));
+  if (c.hist_access_type === "range")
+    return shape(history.filter(([, n]) => n >= (c.start ?? 0) && (c.stop == null || n < c.stop)));
   if (c.hist_access_type === "search") {
-    const glob = new RegExp("^" + String(c.pattern ?? "*").replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$", "s");
+    const glob = new RegExp(
+      "^" +
+        String(c.pattern ?? "*")
+          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+          .replace(/\*/g, ".*")
+          .replace(/\?/g, ".") +
+        "$",
+      "s",
+    );
     let found = history.filter(([, , src]) => glob.test(src));
     // `unique`: each source once, at its latest run.
     if (c.unique) found = found.filter(([, , src], i) => !found.slice(i + 1).some(([, , later]) => later === src));

@@ -7,7 +7,12 @@ import { isJsonMime } from "./mime";
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string }
   | { output_type: "display_data"; data: Record<string, unknown>; metadata: Record<string, unknown> }
-  | { output_type: "execute_result"; execution_count: number | null; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | {
+      output_type: "execute_result";
+      execution_count: number | null;
+      data: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+    }
   | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
 
 export interface Cell {
@@ -45,12 +50,19 @@ export function readNotebook(path: string): Notebook {
   if (raw?.nbformat !== 4) throw new NotebookError(`${path}: nbformat ${raw?.nbformat} is not supported (need 4)`);
   if (!Array.isArray(raw.cells)) throw new NotebookError(`${path}: "cells" must be a list`);
   const cells = raw.cells.map((c: any, i: number): Cell => {
-    if (!["code", "markdown", "raw"].includes(c?.cell_type)) throw new NotebookError(`${path}: cell ${i + 1} has no valid cell_type`);
+    if (!["code", "markdown", "raw"].includes(c?.cell_type))
+      throw new NotebookError(`${path}: cell ${i + 1} has no valid cell_type`);
     if (c.source === undefined) throw new NotebookError(`${path}: cell ${i + 1} has no source`);
-    const cell: Cell = { id: typeof c.id === "string" ? c.id : newId(), cell_type: c.cell_type, source: joinText(c.source), metadata: c.metadata ?? {} };
+    const cell: Cell = {
+      id: typeof c.id === "string" ? c.id : newId(),
+      cell_type: c.cell_type,
+      source: joinText(c.source),
+      metadata: c.metadata ?? {},
+    };
     if (c.cell_type === "code") {
       cell.execution_count = c.execution_count ?? null;
-      if (c.outputs !== undefined && !Array.isArray(c.outputs)) throw new NotebookError(`${path}: cell ${i + 1}: "outputs" must be a list`);
+      if (c.outputs !== undefined && !Array.isArray(c.outputs))
+        throw new NotebookError(`${path}: cell ${i + 1}: "outputs" must be a list`);
       cell.outputs = (c.outputs ?? []).map((o: any) => readOutput(o, `${path}: cell ${i + 1}`));
     }
     if (c.attachments) cell.attachments = c.attachments;
@@ -66,10 +78,17 @@ function readOutput(o: any, where: string): Output {
     case "display_data":
     case "execute_result": {
       // JSON mime types hold objects; every other mime's text may be stored as a list of lines.
-      const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, !isJsonMime(k) && Array.isArray(v) ? v.join("") : v]));
+      const data = Object.fromEntries(
+        Object.entries(o.data ?? {}).map(([k, v]) => [k, !isJsonMime(k) && Array.isArray(v) ? v.join("") : v]),
+      );
       return o.output_type === "display_data"
         ? { output_type: "display_data", data, metadata: o.metadata ?? {} }
-        : { output_type: "execute_result", execution_count: o.execution_count ?? null, data, metadata: o.metadata ?? {} };
+        : {
+            output_type: "execute_result",
+            execution_count: o.execution_count ?? null,
+            data,
+            metadata: o.metadata ?? {},
+          };
     }
     case "error":
       return { output_type: "error", ename: o.ename, evalue: o.evalue, traceback: o.traceback ?? [] };
@@ -84,12 +103,15 @@ function splitLines(text: string): string[] {
 }
 
 /** Like nbformat's _split_mimebundle: text mimes are split into lines, base64 data (image/png) is not. */
-const splitsLines = (mime: string) => mime.startsWith("text/") || mime === "application/javascript" || mime === "image/svg+xml";
+const splitsLines = (mime: string) =>
+  mime.startsWith("text/") || mime === "application/javascript" || mime === "image/svg+xml";
 
 function writeOutput(o: Output): object {
   if (o.output_type === "stream") return { name: o.name, output_type: o.output_type, text: splitLines(o.text) };
   if (o.output_type === "error") return o;
-  const data = Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, typeof v === "string" && splitsLines(k) ? splitLines(v) : v]));
+  const data = Object.fromEntries(
+    Object.entries(o.data).map(([k, v]) => [k, typeof v === "string" && splitsLines(k) ? splitLines(v) : v]),
+  );
   return { ...o, data };
 }
 
@@ -97,7 +119,12 @@ function writeOutput(o: Output): object {
 export function serializeNotebook(nb: Notebook): string {
   const doc = {
     cells: nb.cells.map((c) => {
-      const base: Record<string, unknown> = { cell_type: c.cell_type, id: c.id, metadata: c.metadata, source: splitLines(c.source) };
+      const base: Record<string, unknown> = {
+        cell_type: c.cell_type,
+        id: c.id,
+        metadata: c.metadata,
+        source: splitLines(c.source),
+      };
       if (c.cell_type === "code") {
         base.execution_count = c.execution_count ?? null;
         base.outputs = (c.outputs ?? []).map(writeOutput);
@@ -108,7 +135,13 @@ export function serializeNotebook(nb: Notebook): string {
     metadata: {
       ...nb.metadata,
       kernelspec: { display_name: DISPLAY_NAME, language: "typescript", name: KERNEL_NAME },
-      language_info: { codemirror_mode: { mode: "typescript", name: "javascript", typescript: true }, file_extension: ".ts", mimetype: "text/typescript", name: "typescript", version: require("@tslab/typescript-for-tslab/package.json").version },
+      language_info: {
+        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+        file_extension: ".ts",
+        mimetype: "text/typescript",
+        name: "typescript",
+        version: require("@tslab/typescript-for-tslab/package.json").version,
+      },
     },
     nbformat: 4,
     nbformat_minor: 5,
@@ -118,7 +151,12 @@ export function serializeNotebook(nb: Notebook): string {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as any)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as any)[k])]),
+    );
   return v;
 }
 

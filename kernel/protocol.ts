@@ -30,7 +30,10 @@ export class ProtocolError extends Error {
 /** Signs message parts with the connection file's key; an empty key means "no signing". */
 export class Signer {
   private readonly algorithm: string;
-  constructor(private readonly key: string, scheme = "hmac-sha256") {
+  constructor(
+    private readonly key: string,
+    scheme = "hmac-sha256",
+  ) {
     if (!scheme.startsWith("hmac-")) throw new ProtocolError(`unsupported signature_scheme ${scheme}`);
     this.algorithm = scheme.slice("hmac-".length);
   }
@@ -51,7 +54,14 @@ export class Signer {
 }
 
 export function newHeader(msg_type: string, session: string, username = "wirebook"): Header {
-  return { msg_id: randomUUID(), session, username, date: new Date().toISOString(), msg_type, version: PROTOCOL_VERSION };
+  return {
+    msg_id: randomUUID(),
+    session,
+    username,
+    date: new Date().toISOString(),
+    msg_type,
+    version: PROTOCOL_VERSION,
+  };
 }
 
 /** Frames a message for a zmq socket: identities, delimiter, signature, four JSON parts, buffers. */
@@ -74,7 +84,8 @@ export function frame(identities: Uint8Array[], parts: string[], signer: Signer,
 export function decode(frames: Buffer[], signer: Signer): Message {
   const at = frames.findIndex((f) => f.equals(DELIMITER));
   if (at < 0) throw new ProtocolError("message has no <IDS|MSG> delimiter");
-  if (frames.length < at + 6) throw new ProtocolError(`message has ${frames.length - at - 1} parts after the delimiter, need 5`);
+  if (frames.length < at + 6)
+    throw new ProtocolError(`message has ${frames.length - at - 1} parts after the delimiter, need 5`);
   const signature = frames[at + 1].toString();
   const parts = frames.slice(at + 2, at + 6);
   if (!signer.verify(signature, parts)) throw new ProtocolError("message signature does not match; dropped");
@@ -90,7 +101,12 @@ export function decode(frames: Buffer[], signer: Signer): Message {
 }
 
 /** Builds a message that answers (or is caused by) `parent`, e.g. a reply or an iopub output. */
-export function child<C>(parent: Pick<Message, "header" | "identities">, msg_type: string, content: C, identities = parent.identities): Omit<Message<C>, "buffers"> {
+export function child<C>(
+  parent: Pick<Message, "header" | "identities">,
+  msg_type: string,
+  content: C,
+  identities = parent.identities,
+): Omit<Message<C>, "buffers"> {
   return {
     identities,
     header: newHeader(msg_type, parent.header.session, parent.header.username),

@@ -39,7 +39,10 @@ function parseArgs(argv: string[]): Args {
   if (args.inplace && argv.includes("--out")) throw new Error("--inplace and --out exclude each other");
   if (!args.files.length) {
     const dir = join(root, "notebooks");
-    args.files = readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(dir, f));
+    args.files = readdirSync(dir)
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort()
+      .map((f) => join(dir, f));
   }
   for (const f of args.files) if (!existsSync(f)) throw new Error(`no such notebook: ${f}`);
   return args;
@@ -62,7 +65,12 @@ function report(r: RunResult) {
 }
 
 function table(results: RunResult[]) {
-  const rows = results.map((r) => [name(r.path), `${r.executed}/${r.codeCells}`, r.failure ? (r.failure.timedOut ? "timeout" : "FAILED") : "ok", r.seconds.toFixed(1)]);
+  const rows = results.map((r) => [
+    name(r.path),
+    `${r.executed}/${r.codeCells}`,
+    r.failure ? (r.failure.timedOut ? "timeout" : "FAILED") : "ok",
+    r.seconds.toFixed(1),
+  ]);
   const head = ["notebook", "cells", "status", "seconds"];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join("  ");
@@ -84,7 +92,8 @@ async function main() {
         timeoutSeconds: args.timeout,
         rerun: args.rerun,
         onCell: (e) => {
-          if (e.phase === "done") console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
+          if (e.phase === "done")
+            console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
         },
       });
       writeNotebook(args.inplace ? file : join(args.out, basename(file)), r.notebook);

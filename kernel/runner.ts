@@ -43,12 +43,20 @@ export interface RunResult {
   seconds: number;
 }
 
-
 export async function runNotebook(path: string, options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const nb = readNotebook(path);
   const code = nb.cells.map((c, i) => ({ c, i })).filter(({ c }) => c.cell_type === "code");
-  const result: RunResult = { path, notebook: nb, codeCells: code.length, executed: 0, skipped: 0, executedIds: new Set(), failure: null, seconds: 0 };
+  const result: RunResult = {
+    path,
+    notebook: nb,
+    codeCells: code.length,
+    executed: 0,
+    skipped: 0,
+    executedIds: new Set(),
+    failure: null,
+    seconds: 0,
+  };
   const kernel = await KernelClient.start({ cwd: dirname(resolve(path)) });
   try {
     for (const [n, { c: cell, i }] of code.entries()) {
@@ -70,7 +78,15 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   } catch (e) {
     if (!(e instanceof KernelDiedError)) throw e;
     const at = result.executed;
-    result.failure = { cellNumber: at + 1, cellIndex: code[at]?.i ?? -1, source: code[at]?.c.source ?? "", ename: "KernelDied", evalue: e.message, traceback: [], timedOut: false };
+    result.failure = {
+      cellNumber: at + 1,
+      cellIndex: code[at]?.i ?? -1,
+      source: code[at]?.c.source ?? "",
+      ename: "KernelDied",
+      evalue: e.message,
+      traceback: [],
+      timedOut: false,
+    };
   } finally {
     await kernel.shutdown();
   }
@@ -87,7 +103,12 @@ async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): P
     cell.outputs = ex.outputs;
     cell.execution_count = ex.reply.execution_count ?? null;
     if (ex.timedOut) {
-      return { ename: "Timeout", evalue: `cell did not finish within ${options.timeoutSeconds ?? 120} s and was interrupted`, traceback: [], timedOut: true };
+      return {
+        ename: "Timeout",
+        evalue: `cell did not finish within ${options.timeoutSeconds ?? 120} s and was interrupted`,
+        traceback: [],
+        timedOut: true,
+      };
     }
     const expected = tagsOf(cell).includes(RAISES_TAG);
     if (ex.reply.status === "error" && !expected) {
@@ -95,7 +116,12 @@ async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): P
     }
     // A documented skip (kernel/skip.ts) raised nothing because it never reached the failing step.
     if (expected && ex.reply.status !== "error" && !isSkipOutput(ex.outputs)) {
-      return { ename: "MissingException", evalue: `cell is tagged ${RAISES_TAG} but raised nothing`, traceback: [], timedOut: false };
+      return {
+        ename: "MissingException",
+        evalue: `cell is tagged ${RAISES_TAG} but raised nothing`,
+        traceback: [],
+        timedOut: false,
+      };
     }
   }
   return null;

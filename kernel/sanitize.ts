@@ -61,7 +61,16 @@ function pythonRegex(src: string, where: string): RegExp {
 
 /** Python replacement syntax (\1, \g<1>, \g<name>) to JavaScript's ($1, $<name>). */
 function pythonReplacement(src: string): string {
-  const escapes: Record<string, string> = { n: "\n", t: "\t", r: "\r", f: "\f", v: "\v", a: "\x07", b: "\b", "\\": "\\" };
+  const escapes: Record<string, string> = {
+    n: "\n",
+    t: "\t",
+    r: "\r",
+    f: "\f",
+    v: "\v",
+    a: "\x07",
+    b: "\b",
+    "\\": "\\",
+  };
   // One pass, so an escaped backslash followed by a digit ("\\1") is not read as a group.
   return src.replace(/\$|\\(?:g<(\w+)>|(\d\d?)|([\s\S]))/g, (m, named?: string, num?: string, ch?: string) => {
     if (m === "$") return "$$";

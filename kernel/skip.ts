@@ -31,7 +31,10 @@ export function skipLine(e: CellSkipped): string {
 export function isSkipOutput(outputs: { output_type: string; name?: string; text?: string | string[] }[]): boolean {
   const last = outputs[outputs.length - 1];
   if (!last || last.output_type !== "stream" || last.name !== "stdout") return false;
-  const lines = [last.text ?? ""].flat().join("").split(/(?<=\n)/);
+  const lines = [last.text ?? ""]
+    .flat()
+    .join("")
+    .split(/(?<=\n)/);
   return lines[lines.length - 1].startsWith(SKIP_PREFIX) && lines.filter((l) => l.startsWith(SKIP_PREFIX)).length === 1;
 }
 
@@ -44,7 +47,14 @@ export function skippedValue(skip: CellSkipped): object {
   const again = (): never => {
     throw new CellSkipped(skip.message);
   };
-  const standIn = new Proxy(function skipped() {}, { get: again, set: again, has: again, apply: again, construct: again, ownKeys: again });
+  const standIn = new Proxy(function skipped() {}, {
+    get: again,
+    set: again,
+    has: again,
+    apply: again,
+    construct: again,
+    ownKeys: again,
+  });
   STAND_INS.add(standIn);
   return standIn;
 }

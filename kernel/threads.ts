@@ -8,12 +8,6 @@ export interface OutgoingMessage {
   parts: string[];
 }
 
-export type ToWire =
-  | { kind: "send"; channel: "shell" | "iopub"; msg: OutgoingMessage }
-  | { kind: "cleaned-up" };
+export type ToWire = { kind: "send"; channel: "shell" | "iopub"; msg: OutgoingMessage } | { kind: "cleaned-up" };
 
-export type ToMain =
-  | { kind: "bound" }
-  | { kind: "shell"; msg: Message }
-  | { kind: "shutdown" }
-  | { kind: "exit" };
+export type ToMain = { kind: "bound" } | { kind: "shell"; msg: Message } | { kind: "shutdown" } | { kind: "exit" };

@@ -14,7 +14,9 @@ if (!src || !dest) {
   process.exit(2);
 }
 const cells: Cell[] = [];
-for (const chunk of readFileSync(src, "utf8").split(/^\/\/ %%/m).slice(1)) {
+for (const chunk of readFileSync(src, "utf8")
+  .split(/^\/\/ %%/m)
+  .slice(1)) {
   const [head, ...body] = chunk.split("\n");
   const text = body.join("\n").replace(/\n+$/, "");
   const id = randomBytes(4).toString("hex");
@@ -22,7 +24,14 @@ for (const chunk of readFileSync(src, "utf8").split(/^\/\/ %%/m).slice(1)) {
     cells.push({ id, cell_type: "markdown", metadata: {}, source: text.replace(/^\/\/ ?/gm, "") });
   } else {
     const tags = /tags=(\[.*\])/.exec(head);
-    cells.push({ id, cell_type: "code", metadata: tags ? { tags: JSON.parse(tags[1]) } : {}, source: text, execution_count: null, outputs: [] });
+    cells.push({
+      id,
+      cell_type: "code",
+      metadata: tags ? { tags: JSON.parse(tags[1]) } : {},
+      source: text,
+      execution_count: null,
+      outputs: [],
+    });
   }
 }
 writeNotebook(dest, { nbformat: 4, nbformat_minor: 5, metadata: {}, cells });

@@ -14,9 +14,16 @@ const B_MAC = "02:00:00:00:01:02";
 const A = "10.99.0.1";
 const B = "10.99.0.2";
 
-const frameOf = (ip: Parameters<typeof ipv4.encode>[0]) => ethernet.encode({ dst: B_MAC, src: A_MAC, ethertype: 0x0800, payload: ipv4.encode(ip) });
+const frameOf = (ip: Parameters<typeof ipv4.encode>[0]) =>
+  ethernet.encode({ dst: B_MAC, src: A_MAC, ethertype: 0x0800, payload: ipv4.encode(ip) });
 const udpFrame = (dstPort: number, payload: string, extra: { options?: Buffer } = {}) =>
-  frameOf({ protocol: PROTO.UDP, src: A, dst: B, ...extra, payload: udp.encode({ srcPort: 4000, dstPort, payload: Buffer.from(payload) }, { src: A, dst: B }) });
+  frameOf({
+    protocol: PROTO.UDP,
+    src: A,
+    dst: B,
+    ...extra,
+    payload: udp.encode({ srcPort: 4000, dstPort, payload: Buffer.from(payload) }, { src: A, dst: B }),
+  });
 const tcpFrame = (dstPort: number, flags: number) => {
   const seg = Buffer.alloc(20);
   seg.writeUInt16BE(40000, 0);
@@ -62,8 +69,19 @@ const frames = {
   // 4 bytes of IP options (four NOPs): the UDP header moves 4 bytes, only `ldxb` finds it.
   udpWOptions: udpFrame(5000, "Wx", { options: Buffer.from([1, 1, 1, 1]) }),
   // A later fragment whose 9th data byte is "W": no UDP header here, the fragment test drops it.
-  fragment: frameOf({ protocol: PROTO.UDP, src: A, dst: B, fragmentOffset: 8, payload: Buffer.from("0123456789abcdefW") }),
-  echo: frameOf({ protocol: PROTO.ICMP, src: A, dst: B, payload: icmp.encode({ kind: "echo-request", id: 1, seq: 1, data: Buffer.from("hi") }) }),
+  fragment: frameOf({
+    protocol: PROTO.UDP,
+    src: A,
+    dst: B,
+    fragmentOffset: 8,
+    payload: Buffer.from("0123456789abcdefW"),
+  }),
+  echo: frameOf({
+    protocol: PROTO.ICMP,
+    src: A,
+    dst: B,
+    payload: icmp.encode({ kind: "echo-request", id: 1, seq: 1, data: Buffer.from("hi") }),
+  }),
   // Cut short: the IP header says UDP but the frame ends before the payload's first byte.
   truncated: udpFrame(5000, "W").subarray(0, 40),
   long: udpFrame(5000, "W" + "-".repeat(29)), // 72 bytes
@@ -72,9 +90,34 @@ const frames = {
 
 describe("the BPF interpreter", () => {
   it("gives the verdicts the programs are written for", () => {
-    const verdicts = (prog: BpfInsn[]) => Object.fromEntries(Object.entries(frames).map(([name, f]) => [name, runBpf(prog, f).keep > 0]));
-    expect(verdicts(synTo80)).toEqual({ syn80: true, synAck80: false, syn81: false, udpW: false, udpX: false, udpWOptions: false, fragment: false, echo: false, truncated: false, long: false, arp: false });
-    expect(verdicts(udpStartsW)).toEqual({ syn80: false, synAck80: false, syn81: false, udpW: true, udpX: false, udpWOptions: true, fragment: false, echo: false, truncated: false, long: true, arp: false });
+    const verdicts = (prog: BpfInsn[]) =>
+      Object.fromEntries(Object.entries(frames).map(([name, f]) => [name, runBpf(prog, f).keep > 0]));
+    expect(verdicts(synTo80)).toEqual({
+      syn80: true,
+      synAck80: false,
+      syn81: false,
+      udpW: false,
+      udpX: false,
+      udpWOptions: false,
+      fragment: false,
+      echo: false,
+      truncated: false,
+      long: false,
+      arp: false,
+    });
+    expect(verdicts(udpStartsW)).toEqual({
+      syn80: false,
+      synAck80: false,
+      syn81: false,
+      udpW: true,
+      udpX: false,
+      udpWOptions: true,
+      fragment: false,
+      echo: false,
+      truncated: false,
+      long: true,
+      arp: false,
+    });
     expect(verdicts(bpf.icmp()).echo).toBe(true);
     expect(runBpf(udpStartsW, frames.truncated).aborted).toMatch(/reads 1 bytes at 42, past the frame's 40/);
   });
@@ -97,14 +140,19 @@ describe("the BPF interpreter", () => {
   it("checks programs as the kernel does at attach time", () => {
     const ret0 = insn.ret(0);
     expect(checkBpf([])?.reason).toMatch(/1 to 4096/);
-    expect(checkBpf([{ code: OP.JMP | OP.JEQ, jt: 5, jf: 0, k: 1 }, ret0])).toEqual({ pc: 0, reason: "jumps to 6, past the last instruction (1)" });
+    expect(checkBpf([{ code: OP.JMP | OP.JEQ, jt: 5, jf: 0, k: 1 }, ret0])).toEqual({
+      pc: 0,
+      reason: "jumps to 6, past the last instruction (1)",
+    });
     expect(checkBpf([more.ja(1), ret0])?.reason).toMatch(/ja to 2/);
     expect(checkBpf([more.alu("div", 0), ret0])?.reason).toBe("divides by the constant 0");
     expect(checkBpf([more.alu("lsh", 32), ret0])?.reason).toMatch(/shifts by 32/);
     expect(checkBpf([more.ldMem(16), ret0])?.reason).toMatch(/outside/);
     expect(checkBpf([more.ldMem(2), ret0])?.reason).toMatch(/before every path/);
     // Written on one path only: still refused.
-    expect(checkBpf([insn.ldb(0), { code: OP.JMP | OP.JEQ, jt: 0, jf: 1, k: 1 }, more.st(2), more.ldMem(2), ret0])?.pc).toBe(3);
+    expect(
+      checkBpf([insn.ldb(0), { code: OP.JMP | OP.JEQ, jt: 0, jf: 1, k: 1 }, more.st(2), more.ldMem(2), ret0])?.pc,
+    ).toBe(3);
     expect(checkBpf([{ code: 0xff, jt: 0, jf: 0, k: 0 }, ret0])?.reason).toMatch(/opcode 0xff/);
     expect(checkBpf([insn.ldb(0)])?.reason).toMatch(/not ret/);
     expect(() => runBpf([more.ldMem(2), ret0], frames.arp)).toThrow(/kernel would refuse/);
@@ -115,7 +163,20 @@ describe("the BPF interpreter", () => {
     expect(listing.split("\n")[8]).toBe("(008) and      #0x12");
     expect(listing.split("\n")[9]).toBe("(009) jeq      #0x2             jt 10\tjf 13");
     expect(parseListing(`Capturing on 'eth0'\n${listing}\n`)).toEqual(synTo80);
-    const all = [...lengthy, more.tax(), more.txa(), more.neg(), more.stx(1), more.ldxMem(1), more.aluX("xor"), more.alu("or", 0xf0), { code: OP.JMP | OP.JSET | OP.X, jt: 0, jf: 0, k: 0 }, insn.ld(2), insn.ldhInd(3), insn.ret(1)];
+    const all = [
+      ...lengthy,
+      more.tax(),
+      more.txa(),
+      more.neg(),
+      more.stx(1),
+      more.ldxMem(1),
+      more.aluX("xor"),
+      more.alu("or", 0xf0),
+      { code: OP.JMP | OP.JSET | OP.X, jt: 0, jf: 0, k: 0 },
+      insn.ld(2),
+      insn.ldhInd(3),
+      insn.ret(1),
+    ];
     expect(parseListing(disassemble(all))).toEqual(all);
     expect(() => parseListing("(000) frob #1")).toThrow(/unknown instruction frob/);
     expect(() => parseListing("hello")).toThrow(/no instructions/);
@@ -126,7 +187,8 @@ describe("the BPF interpreter", () => {
 
 const BPF_LAB = join(__dirname, "..", "helpers", "bpf-lab.ts");
 type L = Pick<typeof bpfLab, "startCaptures" | "sendFrames" | "attachFilter">;
-const inHost = <K extends keyof L & string>(host: LabHost, fn: K, ...args: Parameters<L[K]>) => host.run<L, K>(BPF_LAB, fn, ...args);
+const inHost = <K extends keyof L & string>(host: LabHost, fn: K, ...args: Parameters<L[K]>) =>
+  host.run<L, K>(BPF_LAB, fn, ...args);
 
 const noLab = labAccess().mode === "none" ? (labAccess() as { reason: string }).reason : "";
 describe.skipIf(!!noLab)(`the kernel agrees with the interpreter${noLab ? ` (skipped: ${noLab})` : ""}`, () => {
@@ -136,24 +198,41 @@ describe.skipIf(!!noLab)(`the kernel agrees with the interpreter${noLab ? ` (ski
       const programs = { synTo80, udpStartsW, icmp: bpf.icmp(), udp5000: bpf.udpPort(5000), lengthy };
       const caps = await inHost(lab.host("b"), "startCaptures", { iface: "eth0", filters: { all: null, ...programs } });
       const sent = Object.values(frames);
-      await inHost(lab.host("a"), "sendFrames", "eth0", sent.map((f) => f.toString("hex")), 5);
+      await inHost(
+        lab.host("a"),
+        "sendFrames",
+        "eth0",
+        sent.map((f) => f.toString("hex")),
+        5,
+      );
       // b answers some frames (an echo reply, ICMP port unreachable): its capture sockets see those
       // too, so the interpreter is run over everything that crossed b's eth0.
       const got = await caps.stop(300);
       const all = got.all.map((hex) => Buffer.from(hex, "hex"));
       expect(sent.filter((f) => !all.some((g) => g.equals(f))).map((f) => f.toString("hex"))).toEqual([]);
       for (const [name, prog] of Object.entries(programs)) {
-        const expected = all.map((f) => f.subarray(0, runBpf(prog, f).keep)).filter((f) => f.length).map((f) => f.toString("hex"));
+        const expected = all
+          .map((f) => f.subarray(0, runBpf(prog, f).keep))
+          .filter((f) => f.length)
+          .map((f) => f.toString("hex"));
         expect({ name, got: got[name] }).toEqual({ name, got: expected });
         expect(expected.length).toBeGreaterThan(0);
       }
       // The kernel's checker and ours agree on what to refuse.
-      const bad = [[{ code: OP.JMP | OP.JEQ, jt: 5, jf: 0, k: 1 }, insn.ret(0)], [more.alu("div", 0), insn.ret(0)], [more.ldMem(2), insn.ret(0)], [insn.ldb(0)]];
+      const bad = [
+        [{ code: OP.JMP | OP.JEQ, jt: 5, jf: 0, k: 1 }, insn.ret(0)],
+        [more.alu("div", 0), insn.ret(0)],
+        [more.ldMem(2), insn.ret(0)],
+        [insn.ldb(0)],
+      ];
       for (const prog of bad) {
         expect(checkBpf(prog)).not.toBeNull();
         await expect(inHost(lab.host("b"), "attachFilter", prog)).rejects.toMatchObject({ code: "EINVAL" });
       }
-      expect(await inHost(lab.host("b"), "attachFilter", lengthy)).toEqual({ attached: true, instructions: lengthy.length });
+      expect(await inHost(lab.host("b"), "attachFilter", lengthy)).toEqual({
+        attached: true,
+        instructions: lengthy.length,
+      });
     } finally {
       await lab.close();
     }

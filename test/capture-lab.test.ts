@@ -15,7 +15,8 @@ import { bpf } from "../helpers/rawsock";
 // Vitest loads modules its own way, so the agent gets the module's path.
 const MODULE = join(__dirname, "..", "helpers", "capture-lab.ts");
 type M = typeof captureLab;
-const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Parameters<M[K]>) => host.run<M, K>(MODULE, fn, ...args);
+const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Parameters<M[K]>) =>
+  host.run<M, K>(MODULE, fn, ...args);
 
 describe("fragment arithmetic", () => {
   it("cuts at multiples of 8, MF on all but the last, offsets as bytes and as the /8 field", () => {
@@ -47,74 +48,128 @@ describe("fragment arithmetic", () => {
 
 describe("summarize", () => {
   const ends = { src: "10.0.0.1", dst: "10.0.0.2" };
-  const frame = (payload: Buffer) => ethernet.encode({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", ethertype: 0x0800, payload });
+  const frame = (payload: Buffer) =>
+    ethernet.encode({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", ethertype: 0x0800, payload });
   it("prints UDP, ICMP and fragments without the random identification", () => {
-    const dg = ipv4.encode({ ...ends, protocol: PROTO.UDP, id: 999, payload: udp.encode({ srcPort: 40000, dstPort: 53, payload: Buffer.from("q") }, ends) });
-    expect(summarize(frame(dg), { ephemeral: (p) => p === 40000 })).toBe("02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4, ttl 64, 10.0.0.1.ephemeral > 10.0.0.2.53: UDP, length 1");
-    const echo = ipv4.encode({ ...ends, protocol: PROTO.ICMP, df: true, payload: icmp.encode({ kind: "echo-request", id: 7, seq: 1, data: Buffer.from("abcd") }) });
-    expect(summarize(frame(echo))).toMatch(/ttl 64 DF, 10\.0\.0\.1 > 10\.0\.0\.2: ICMP echo request, id 7, seq 1, length 12$/);
-    const frag = ipv4.encode({ ...ends, protocol: PROTO.UDP, id: 5, fragmentOffset: 1480, mf: true, payload: Buffer.alloc(16) });
-    expect(summarize(frame(frag))).toMatch(/ttl 64 frag offset 1480 \+MF, 10\.0\.0\.1 > 10\.0\.0\.2: UDP fragment, length 16$/);
+    const dg = ipv4.encode({
+      ...ends,
+      protocol: PROTO.UDP,
+      id: 999,
+      payload: udp.encode({ srcPort: 40000, dstPort: 53, payload: Buffer.from("q") }, ends),
+    });
+    expect(summarize(frame(dg), { ephemeral: (p) => p === 40000 })).toBe(
+      "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4, ttl 64, 10.0.0.1.ephemeral > 10.0.0.2.53: UDP, length 1",
+    );
+    const echo = ipv4.encode({
+      ...ends,
+      protocol: PROTO.ICMP,
+      df: true,
+      payload: icmp.encode({ kind: "echo-request", id: 7, seq: 1, data: Buffer.from("abcd") }),
+    });
+    expect(summarize(frame(echo))).toMatch(
+      /ttl 64 DF, 10\.0\.0\.1 > 10\.0\.0\.2: ICMP echo request, id 7, seq 1, length 12$/,
+    );
+    const frag = ipv4.encode({
+      ...ends,
+      protocol: PROTO.UDP,
+      id: 5,
+      fragmentOffset: 1480,
+      mf: true,
+      payload: Buffer.alloc(16),
+    });
+    expect(summarize(frame(frag))).toMatch(
+      /ttl 64 frag offset 1480 \+MF, 10\.0\.0\.1 > 10\.0\.0\.2: UDP fragment, length 16$/,
+    );
   });
 });
 
 const asRoot = labAccess().mode === "root";
 
-describe.skipIf(!asRoot)("inside a lab (skipped unless root: the user-namespace path is exercised by notebooks 50 and 72 as nobody)", () => {
-  let lab: Lab;
-  let dir: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "wirebook-capture-lab-"));
-    lab = await startLab({
-      hosts: { a: {}, r: { router: true }, b: {} },
-      links: [
-        { between: ["r", "a"], subnet: "10.150.1.0/24" },
-        { between: ["r", "b"], subnet: "10.150.2.0/24", mtu: 1280 },
-      ],
+describe.skipIf(!asRoot)(
+  "inside a lab (skipped unless root: the user-namespace path is exercised by notebooks 50 and 72 as nobody)",
+  () => {
+    let lab: Lab;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "wirebook-capture-lab-"));
+      lab = await startLab({
+        hosts: { a: {}, r: { router: true }, b: {} },
+        links: [
+          { between: ["r", "a"], subnet: "10.150.1.0/24" },
+          { between: ["r", "b"], subnet: "10.150.2.0/24", mtu: 1280 },
+        ],
+      });
+    }, 30_000);
+    afterAll(async () => {
+      await lab?.close();
+      rmSync(dir, { recursive: true, force: true });
     });
-  }, 30_000);
-  afterAll(async () => {
-    await lab?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
-  it("DF clear: the router refragments as refragment() says; the receiver gets one datagram; the pcap holds the fragments", async () => {
-    const pcap = join(dir, "b.pcap");
-    const rx = await inHost(lab.host("b"), "udpReceiver", 5000);
-    const cap = await inHost(lab.host("b"), "startCapture", { iface: "eth0", filter: bpf.ipProto(17), pcap });
-    const sent = await inHost(lab.host("a"), "udpSend", { to: lab.address("b"), port: 5000, srcPort: 4000, sizes: [3000], mode: "dont" });
-    const got = await cap.stop();
-    expect(sent).toEqual([{ size: 3000, result: "sent", icmp: [] }]);
-    const ips = got.frames.map((f) => ipv4.decode(Buffer.from(f.hex, "hex"), 14));
-    expect(ips.map((ip) => [ip.fragmentOffset, ip.payload.length, ip.mf])).toEqual(refragment(fragment(3008, 1500), 1280).map((f) => [f.offset, f.length, f.mf]));
-    expect(got.written).toBe(5);
-    expect(readPcap(readFileSync(pcap)).records).toHaveLength(5);
-    expect(await rx.received()).toEqual([{ from: lab.address("a"), length: 3000 }]);
-    await rx.close();
-  });
+    it("DF clear: the router refragments as refragment() says; the receiver gets one datagram; the pcap holds the fragments", async () => {
+      const pcap = join(dir, "b.pcap");
+      const rx = await inHost(lab.host("b"), "udpReceiver", 5000);
+      const cap = await inHost(lab.host("b"), "startCapture", { iface: "eth0", filter: bpf.ipProto(17), pcap });
+      const sent = await inHost(lab.host("a"), "udpSend", {
+        to: lab.address("b"),
+        port: 5000,
+        srcPort: 4000,
+        sizes: [3000],
+        mode: "dont",
+      });
+      const got = await cap.stop();
+      expect(sent).toEqual([{ size: 3000, result: "sent", icmp: [] }]);
+      const ips = got.frames.map((f) => ipv4.decode(Buffer.from(f.hex, "hex"), 14));
+      expect(ips.map((ip) => [ip.fragmentOffset, ip.payload.length, ip.mf])).toEqual(
+        refragment(fragment(3008, 1500), 1280).map((f) => [f.offset, f.length, f.mf]),
+      );
+      expect(got.written).toBe(5);
+      expect(readPcap(readFileSync(pcap)).records).toHaveLength(5);
+      expect(await rx.received()).toEqual([{ from: lab.address("a"), length: 3000 }]);
+      await rx.close();
+    });
 
-  it("DF set: EMSGSIZE over the first link's MTU, ICMP 3/4 with MTU 1280 from the router, then EMSGSIZE from the learned path MTU", async () => {
-    await lab.host("a").exec(["ip", "route", "flush", "cache"]);
-    const r = await inHost(lab.host("a"), "udpSend", { to: lab.address("b"), port: 5000, srcPort: 4001, sizes: [3000, 1400, 1400, 1252], mode: "do", waitMs: 500 });
-    expect(r.map((s) => s.result)).toEqual(["EMSGSIZE", "sent", "EMSGSIZE", "sent"]);
-    expect(r[1].icmp).toEqual([{ from: "10.150.1.1", type: 3, code: 4, nextHopMtu: 1280, quotedLength: 1428, quotedDf: true }]);
-    expect(await inHost(lab.host("a"), "pathMtu", lab.address("b"))).toBe(1280);
-  });
+    it("DF set: EMSGSIZE over the first link's MTU, ICMP 3/4 with MTU 1280 from the router, then EMSGSIZE from the learned path MTU", async () => {
+      await lab.host("a").exec(["ip", "route", "flush", "cache"]);
+      const r = await inHost(lab.host("a"), "udpSend", {
+        to: lab.address("b"),
+        port: 5000,
+        srcPort: 4001,
+        sizes: [3000, 1400, 1400, 1252],
+        mode: "do",
+        waitMs: 500,
+      });
+      expect(r.map((s) => s.result)).toEqual(["EMSGSIZE", "sent", "EMSGSIZE", "sent"]);
+      expect(r[1].icmp).toEqual([
+        { from: "10.150.1.1", type: 3, code: 4, nextHopMtu: 1280, quotedLength: 1428, quotedDf: true },
+      ]);
+      expect(await inHost(lab.host("a"), "pathMtu", lab.address("b"))).toBe(1280);
+    });
 
-  it("ping gets the kernel's reply; a TCP client reaches the server; captureFor stops at maxFrames", async () => {
-    const capture = inHost(lab.host("b"), "captureFor", { iface: "eth0", filter: bpf.icmp(), ms: 3000, maxFrames: 2 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await inHost(lab.host("a"), "ping", lab.address("b"), { id: 9, seq: 3, data: "x" })).toEqual({ reply: true, from: lab.address("b"), data: "x", checksumOk: true });
-    const frames = (await capture).frames.map((f) => summarize(Buffer.from(f.hex, "hex")));
-    expect(frames).toHaveLength(2);
-    expect(frames[0]).toMatch(/ICMP echo request, id 9, seq 3, length 9$/);
-    expect(frames[1]).toMatch(/ICMP echo reply, id 9, seq 3, length 9$/);
-    const server = await inHost(lab.host("b"), "tcpServer", 8080);
-    const client = await inHost(lab.host("a"), "tcpClient", lab.address("b"), 8080, "hi");
-    expect(client.localPort).toBeGreaterThan(1023);
-    await client.close();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await server.received()).toEqual(["hi"]);
-    await server.close();
-  });
-});
+    it("ping gets the kernel's reply; a TCP client reaches the server; captureFor stops at maxFrames", async () => {
+      const capture = inHost(lab.host("b"), "captureFor", {
+        iface: "eth0",
+        filter: bpf.icmp(),
+        ms: 3000,
+        maxFrames: 2,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await inHost(lab.host("a"), "ping", lab.address("b"), { id: 9, seq: 3, data: "x" })).toEqual({
+        reply: true,
+        from: lab.address("b"),
+        data: "x",
+        checksumOk: true,
+      });
+      const frames = (await capture).frames.map((f) => summarize(Buffer.from(f.hex, "hex")));
+      expect(frames).toHaveLength(2);
+      expect(frames[0]).toMatch(/ICMP echo request, id 9, seq 3, length 9$/);
+      expect(frames[1]).toMatch(/ICMP echo reply, id 9, seq 3, length 9$/);
+      const server = await inHost(lab.host("b"), "tcpServer", 8080);
+      const client = await inHost(lab.host("a"), "tcpClient", lab.address("b"), 8080, "hi");
+      expect(client.localPort).toBeGreaterThan(1023);
+      await client.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await server.received()).toEqual(["hi"]);
+      await server.close();
+    });
+  },
+);

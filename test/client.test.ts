@@ -5,7 +5,13 @@ import { isRunning, waitFor } from "./support/process";
 
 /** Resolves to "hung" if `p` has not settled within `ms`, so a hang fails the test instead of timing it out. */
 const settledWithin = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p.then((v) => ({ value: v }), (e: unknown) => ({ error: e })), new Promise<"hung">((r) => setTimeout(() => r("hung"), ms))]);
+  Promise.race([
+    p.then(
+      (v) => ({ value: v }),
+      (e: unknown) => ({ error: e }),
+    ),
+    new Promise<"hung">((r) => setTimeout(() => r("hung"), ms)),
+  ]);
 
 describe("a running kernel", () => {
   let kernel: KernelClient;
@@ -26,7 +32,10 @@ describe("a running kernel", () => {
     await kernel.execute("const shorthandData = 5;");
     const ex = await kernel.execute("const wrapped = { shorthandData };\nwrapped");
     expect(ex.reply.status).toBe("ok");
-    expect(ex.outputs[0]).toMatchObject({ output_type: "execute_result", data: { "text/plain": "{ shorthandData: 5 }" } });
+    expect(ex.outputs[0]).toMatchObject({
+      output_type: "execute_result",
+      data: { "text/plain": "{ shorthandData: 5 }" },
+    });
   });
 
   it("answers the heartbeat", async () => {
@@ -38,7 +47,14 @@ describe("a running kernel", () => {
     expect(ex.timedOut).toBe(false);
     expect(ex.reply.status).toBe("ok");
     expect(ex.reply.execution_count).toBeGreaterThan(0);
-    expect(ex.outputs).toEqual([{ output_type: "execute_result", execution_count: ex.reply.execution_count, data: { "text/plain": "2" }, metadata: {} }]);
+    expect(ex.outputs).toEqual([
+      {
+        output_type: "execute_result",
+        execution_count: ex.reply.execution_count,
+        data: { "text/plain": "2" },
+        metadata: {},
+      },
+    ]);
   });
 
   it("collects stdout and stderr as streams, consecutive writes merged", async () => {

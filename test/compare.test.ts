@@ -6,17 +6,38 @@ import { parseSanitizeConfig } from "../kernel/sanitize";
 
 const stdout = (text: string): Output => ({ output_type: "stream", name: "stdout", text });
 const stderr = (text: string): Output => ({ output_type: "stream", name: "stderr", text });
-const display = (data: Record<string, unknown>, metadata: Record<string, unknown> = {}): Output => ({ output_type: "display_data", data, metadata });
-const result = (data: Record<string, unknown>, execution_count: number | null = 1, metadata: Record<string, unknown> = {}): Output => ({
+const display = (data: Record<string, unknown>, metadata: Record<string, unknown> = {}): Output => ({
+  output_type: "display_data",
+  data,
+  metadata,
+});
+const result = (
+  data: Record<string, unknown>,
+  execution_count: number | null = 1,
+  metadata: Record<string, unknown> = {},
+): Output => ({
   output_type: "execute_result",
   execution_count,
   data,
   metadata,
 });
-const error = (ename: string, evalue: string, traceback: string[] = []): Output => ({ output_type: "error", ename, evalue, traceback });
+const error = (ename: string, evalue: string, traceback: string[] = []): Output => ({
+  output_type: "error",
+  ename,
+  evalue,
+  traceback,
+});
 
 function cell(outputs: Output[], tags?: string[], extra: Partial<Cell> = {}): Cell {
-  return { id: "c1", cell_type: "code", source: "x", metadata: tags ? { tags } : {}, execution_count: 1, outputs, ...extra };
+  return {
+    id: "c1",
+    cell_type: "code",
+    source: "x",
+    metadata: tags ? { tags } : {},
+    execution_count: 1,
+    outputs,
+    ...extra,
+  };
 }
 
 /** True when replay would accept `fresh` for a cell that stored `stored`. */
@@ -68,17 +89,36 @@ describe("rich outputs", () => {
   });
 
   it("compares JSON mime types as objects, regardless of key order", () => {
-    const stored = [display({ "application/json": { a: 1, b: { c: [1, 2], d: "x" } }, "application/vnd.wirebook.table+json": { rows: [], cols: ["x"] } })];
-    const fresh = [display({ "application/vnd.wirebook.table+json": { cols: ["x"], rows: [] }, "application/json": { b: { d: "x", c: [1, 2] }, a: 1 } })];
+    const stored = [
+      display({
+        "application/json": { a: 1, b: { c: [1, 2], d: "x" } },
+        "application/vnd.wirebook.table+json": { rows: [], cols: ["x"] },
+      }),
+    ];
+    const fresh = [
+      display({
+        "application/vnd.wirebook.table+json": { cols: ["x"], rows: [] },
+        "application/json": { b: { d: "x", c: [1, 2] }, a: 1 },
+      }),
+    ];
     expect(matches(stored, fresh)).toBe(true);
     // Array order is meaningful.
-    const reordered = [display({ "application/vnd.wirebook.table+json": { cols: ["x"], rows: [] }, "application/json": { a: 1, b: { c: [2, 1], d: "x" } } })];
+    const reordered = [
+      display({
+        "application/vnd.wirebook.table+json": { cols: ["x"], rows: [] },
+        "application/json": { a: 1, b: { c: [2, 1], d: "x" } },
+      }),
+    ];
     expect(matches(stored, reordered)).toBe(false);
-    expect(matches([display({ "application/json": { a: 1 } })], [display({ "application/json": { a: 2 } })])).toBe(false);
+    expect(matches([display({ "application/json": { a: 1 } })], [display({ "application/json": { a: 2 } })])).toBe(
+      false,
+    );
   });
 
   it("ignores execution_count and metadata", () => {
-    expect(matches([result({ "text/plain": "2" }, 3, { a: 1 })], [result({ "text/plain": "2" }, 17, { b: 2 })])).toBe(true);
+    expect(matches([result({ "text/plain": "2" }, 3, { a: 1 })], [result({ "text/plain": "2" }, 17, { b: 2 })])).toBe(
+      true,
+    );
     expect(matches([result({ "text/plain": "2" }, null)], [result({ "text/plain": "2" }, 1)])).toBe(true);
     expect(matches([display({ "text/plain": "x" }, { isolated: true })], [display({ "text/plain": "x" })])).toBe(true);
   });
@@ -88,16 +128,33 @@ describe("rich outputs", () => {
   });
 
   it("compares the number and order of outputs", () => {
-    expect(matches([display({ "text/plain": "a" })], [display({ "text/plain": "a" }), display({ "text/plain": "a" })])).toBe(false);
-    expect(matches([display({ "text/plain": "a" }), display({ "text/plain": "b" })], [display({ "text/plain": "b" }), display({ "text/plain": "a" })])).toBe(false);
+    expect(
+      matches([display({ "text/plain": "a" })], [display({ "text/plain": "a" }), display({ "text/plain": "a" })]),
+    ).toBe(false);
+    expect(
+      matches(
+        [display({ "text/plain": "a" }), display({ "text/plain": "b" })],
+        [display({ "text/plain": "b" }), display({ "text/plain": "a" })],
+      ),
+    ).toBe(false);
     expect(matches([], [stdout("surprise\n")])).toBe(false);
   });
 });
 
 describe("errors", () => {
   it("compares ename and evalue, not the traceback", () => {
-    const stored = [error("TypeError", "x is not a function", ["TypeError: x is not a function", "    at Cell [3], line 1"])];
-    expect(matches(stored, [error("TypeError", "x is not a function", ["TypeError: x is not a function", "    at Cell [9], line 4", "    at more"])])).toBe(true);
+    const stored = [
+      error("TypeError", "x is not a function", ["TypeError: x is not a function", "    at Cell [3], line 1"]),
+    ];
+    expect(
+      matches(stored, [
+        error("TypeError", "x is not a function", [
+          "TypeError: x is not a function",
+          "    at Cell [9], line 4",
+          "    at more",
+        ]),
+      ]),
+    ).toBe(true);
     expect(matches(stored, [error("RangeError", "x is not a function")])).toBe(false);
     expect(matches(stored, [error("TypeError", "y is not a function")])).toBe(false);
   });
@@ -108,9 +165,20 @@ describe("sanitizer rules", () => {
 
   it("are applied to both sides: streams, text mimes, JSON mimes and evalues", () => {
     expect(matches([stdout("took 1.25 ms\n")], [stdout("took 3.50 ms\n")], undefined, rules)).toBe(true);
-    expect(matches([display({ "text/plain": "1.25 ms" })], [display({ "text/plain": "9.99 ms" })], undefined, rules)).toBe(true);
-    expect(matches([display({ "application/json": { t: "1.25 ms" } })], [display({ "application/json": { t: "2.00 ms" } })], undefined, rules)).toBe(true);
-    expect(matches([error("Error", "late by 1.25 ms")], [error("Error", "late by 7.77 ms")], undefined, rules)).toBe(true);
+    expect(
+      matches([display({ "text/plain": "1.25 ms" })], [display({ "text/plain": "9.99 ms" })], undefined, rules),
+    ).toBe(true);
+    expect(
+      matches(
+        [display({ "application/json": { t: "1.25 ms" } })],
+        [display({ "application/json": { t: "2.00 ms" } })],
+        undefined,
+        rules,
+      ),
+    ).toBe(true);
+    expect(matches([error("Error", "late by 1.25 ms")], [error("Error", "late by 7.77 ms")], undefined, rules)).toBe(
+      true,
+    );
   });
 
   it("apply to merged streams, so a value split over two outputs is still sanitized", () => {
@@ -118,7 +186,9 @@ describe("sanitizer rules", () => {
   });
 
   it("leave other differences alone", () => {
-    expect(matches([stdout("took 1.25 ms, 3 packets\n")], [stdout("took 3.50 ms, 4 packets\n")], undefined, rules)).toBe(false);
+    expect(
+      matches([stdout("took 1.25 ms, 3 packets\n")], [stdout("took 3.50 ms, 4 packets\n")], undefined, rules),
+    ).toBe(false);
   });
 });
 
@@ -128,9 +198,17 @@ describe("tags", () => {
     const tags = [IGNORE_OUTPUT_TAG];
     const check = checkCell(cell(stored, tags), [stdout("99 packets\n")], noRules);
     expect(check.mode).toBe("shape");
-    expect(matches(stored, [stdout("99 packets\n"), stdout("more\n"), display({ "text/html": "<p>z</p>", "text/plain": "z" })], tags)).toBe(true);
+    expect(
+      matches(
+        stored,
+        [stdout("99 packets\n"), stdout("more\n"), display({ "text/html": "<p>z</p>", "text/plain": "z" })],
+        tags,
+      ),
+    ).toBe(true);
     expect(matches(stored, [stdout("99 packets\n")], tags)).toBe(false);
-    expect(matches(stored, [stderr("99 packets\n"), display({ "text/plain": "a", "text/html": "<p>a</p>" })], tags)).toBe(false);
+    expect(
+      matches(stored, [stderr("99 packets\n"), display({ "text/plain": "a", "text/html": "<p>a</p>" })], tags),
+    ).toBe(false);
     expect(matches(stored, [stdout("x\n"), display({ "text/plain": "a" })], tags)).toBe(false);
     expect(matches(stored, [stdout("x\n"), result({ "text/plain": "a", "text/html": "<p>a</p>" })], tags)).toBe(false);
   });
@@ -140,7 +218,11 @@ describe("tags", () => {
     // Even when the stored outputs hold the same error: the shape matches, but an error was not expected.
     expect(matches([error("Error", "boom")], [error("Error", "other")], tags)).toBe(false);
     const check = checkCell(cell([stdout("a\n")], tags), [stdout("a\n"), error("Error", "boom")], noRules);
-    expect(check).toMatchObject({ mode: "shape", actual: { unexpectedError: true }, expected: { unexpectedError: false } });
+    expect(check).toMatchObject({
+      mode: "shape",
+      actual: { unexpectedError: true },
+      expected: { unexpectedError: false },
+    });
     // ...unless the cell is tagged raises-exception.
     expect(matches([error("Error", "boom")], [error("Error", "other")], [IGNORE_OUTPUT_TAG, RAISES_TAG])).toBe(true);
   });
@@ -176,7 +258,16 @@ describe("a real mismatch", () => {
   });
 
   it("shape(): types, stream names and mime keys, merged", () => {
-    expect(shape([stdout("a"), stderr("b"), stdout("c"), display({ "text/plain": "", "image/png": "" }), result({ "text/plain": "" }), error("E", "")])).toEqual([
+    expect(
+      shape([
+        stdout("a"),
+        stderr("b"),
+        stdout("c"),
+        display({ "text/plain": "", "image/png": "" }),
+        result({ "text/plain": "" }),
+        error("E", ""),
+      ]),
+    ).toEqual([
       "stream:stdout",
       "stream:stderr",
       "display_data:image/png,text/plain",
@@ -187,7 +278,14 @@ describe("a real mismatch", () => {
 });
 
 describe("documented skips (kernel/skip.ts)", () => {
-  const cell = { id: "c1", cell_type: "code", metadata: {}, source: "", execution_count: 1, outputs: [{ output_type: "stream", name: "stdout", text: "42\n" }] } as any;
+  const cell = {
+    id: "c1",
+    cell_type: "code",
+    metadata: {},
+    source: "",
+    execution_count: 1,
+    outputs: [{ output_type: "stream", name: "stdout", text: "42\n" }],
+  } as any;
   const skip = "skipped: this cell needs a network-namespace lab, and WIREBOOK_LAB=none turns the lab off\n";
   const out = (text: string) => [{ output_type: "stream", name: "stdout", text }] as any;
 
@@ -200,6 +298,8 @@ describe("documented skips (kernel/skip.ts)", () => {
   it("does not take a skip line in the middle, or two of them, or stderr, for a skip", () => {
     expect(checkCell(cell, out(`${skip}more output\n`), [], { allowSkips: true }).mode).toBe("compare");
     expect(checkCell(cell, out(`${skip}${skip}`), [], { allowSkips: true }).mode).toBe("compare");
-    expect(checkCell(cell, [{ output_type: "stream", name: "stderr", text: skip }] as any, [], { allowSkips: true }).mode).toBe("compare");
+    expect(
+      checkCell(cell, [{ output_type: "stream", name: "stderr", text: skip }] as any, [], { allowSkips: true }).mode,
+    ).toBe("compare");
   });
 });

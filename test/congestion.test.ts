@@ -49,7 +49,15 @@ describe("CUBIC", () => {
   it("grows concave up to Wmax, plateaus near it, then convex beyond", () => {
     // Drive the window by hand: one loss at cwnd 100, then loss-free rounds of 100 ms.
     const algo = cubic({ initialCwnd: 100 });
-    const feedback = (time: number, lost: number) => ({ time, sent: 100, delivered: 100 - lost, lost, rtt: 0.1, deliveryRate: 1000, timeout: false });
+    const feedback = (time: number, lost: number) => ({
+      time,
+      sent: 100,
+      delivered: 100 - lost,
+      lost,
+      rtt: 0.1,
+      deliveryRate: 1000,
+      timeout: false,
+    });
     algo.onRound(feedback(0.1, 1));
     expect(algo.cwnd()).toBeCloseTo(70, 6);
     expect(algo.k()).toBeCloseTo(Math.cbrt((100 * 0.3) / 0.4), 9); // about 4.2 s
@@ -84,7 +92,9 @@ describe("BBR v1", () => {
 
   it("cycles pacing gain 1.25, 0.75, then six rounds of 1 in PROBE_BW", () => {
     // In PROBE_BW the packets in flight are gain x the estimated BDP (50 packets here).
-    const sent = simulate(small, bbr(), { rounds: 60 }).filter((x) => x.state === "PROBE_BW").map((x) => x.sent);
+    const sent = simulate(small, bbr(), { rounds: 60 })
+      .filter((x) => x.state === "PROBE_BW")
+      .map((x) => x.sent);
     const start = sent.indexOf(63);
     expect(sent.slice(start, start + 16)).toEqual([63, 38, 50, 50, 50, 50, 50, 50, 63, 38, 50, 50, 50, 50, 50, 50]);
     expect(BBR_GAIN_CYCLE.map((g) => Math.round(g * 50))).toEqual(sent.slice(start, start + 8));
@@ -103,7 +113,8 @@ describe("BBR v1", () => {
   });
 
   it("keeps the queue shorter than CUBIC and Reno on the same link, at full utilisation", () => {
-    const mean = (rs: ReturnType<typeof simulate>, k: "queue" | "deliveryRate") => rs.slice(50).reduce((a, x) => a + x[k], 0) / (rs.length - 50);
+    const mean = (rs: ReturnType<typeof simulate>, k: "queue" | "deliveryRate") =>
+      rs.slice(50).reduce((a, x) => a + x[k], 0) / (rs.length - 50);
     const [b, c, n] = [bbr(), cubic(), reno()].map((a) => simulate(small, a, { rounds: 300 }));
     expect(mean(b, "queue")).toBeLessThan(mean(c, "queue") / 4);
     expect(mean(b, "queue")).toBeLessThan(mean(n, "queue") / 4);

@@ -25,7 +25,10 @@ const access = labAccess();
 const whyNot = access.mode === "none" ? access.reason : undefined;
 const whyNoDnsmasq = whyNot ?? (has("dnsmasq") ? undefined : "dnsmasq is not installed");
 const whyNoTshark = hasTshark() ? undefined : "tshark is not installed";
-const whyNoUdhcpc = has("busybox") && spawnSync("busybox", ["udhcpc", "--help"]).status !== 127 ? undefined : "no DHCP client other than ours is installed (apt-get install busybox for udhcpc); dnsmasq is only a server";
+const whyNoUdhcpc =
+  has("busybox") && spawnSync("busybox", ["udhcpc", "--help"]).status !== 127
+    ? undefined
+    : "no DHCP client other than ours is installed (apt-get install busybox for udhcpc); dnsmasq is only a server";
 
 const SERVER_IP = OWN_SERVER.serverIp; // 10.0.0.1
 const NET = SUBNET.split("/")[0].split(".").slice(0, 3).join("."); // "10.0.0"
@@ -41,7 +44,11 @@ const open = new Set<{ close(): Promise<unknown> }>();
 const processes = new Set<ChildProcess>();
 
 async function ourServer(opts: Partial<server.DhcpServerOptions> = {}) {
-  const s = await serverHost().run<typeof server, "startDhcpServer">(helper("dhcp-server"), "startDhcpServer", { ...OWN_SERVER, leaseTime: 6, ...opts });
+  const s = await serverHost().run<typeof server, "startDhcpServer">(helper("dhcp-server"), "startDhcpServer", {
+    ...OWN_SERVER,
+    leaseTime: 6,
+    ...opts,
+  });
   open.add(s);
   return {
     leases: () => s.leases(),
@@ -50,11 +57,16 @@ async function ourServer(opts: Partial<server.DhcpServerOptions> = {}) {
 }
 const ourClient = (opts: Omit<client.DhcpClientOptions, "iface">) =>
   clientHost().run<typeof client, "dhcpClient">(helper("dhcp-client"), "dhcpClient", { iface: "eth0", ...opts });
-const kinds = (t: client.DhcpTranscript) => t.messages.filter((m) => !m.note?.includes("ignored")).map((m) => `${m.direction === "sent" ? ">" : "<"} ${m.type}`);
+const kinds = (t: client.DhcpTranscript) =>
+  t.messages.filter((m) => !m.note?.includes("ignored")).map((m) => `${m.direction === "sent" ? ">" : "<"} ${m.type}`);
 
 /** Our AF_PACKET capture on the client's eth0, from before the first message until stop(); then tshark reads the file. */
 async function startCapture(name: string) {
-  const cap = await clientHost().run<typeof capture, "startCapture">(helper("capture"), "startCapture", { iface: "eth0", pcap: join(tmp, `${name}.pcap`), filter: bpf.udpPort(67) });
+  const cap = await clientHost().run<typeof capture, "startCapture">(helper("capture"), "startCapture", {
+    iface: "eth0",
+    pcap: join(tmp, `${name}.pcap`),
+    filter: bpf.udpPort(67),
+  });
   open.add(cap);
   return {
     async stop() {
@@ -84,7 +96,8 @@ function spawnIn(host: LabHost, argv: string[]): ChildProcess {
   child.once("exit", () => processes.delete(child));
   return child;
 }
-const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r)));
+const exited = (child: ChildProcess) =>
+  new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r)));
 
 describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? ` (skipped: ${whyNot})` : ""}`, () => {
   beforeAll(async () => {
@@ -97,7 +110,10 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     open.clear();
     for (const c of processes) c.kill("SIGKILL");
     await Promise.all([...processes].map(exited));
-    if (lab) await clientHost().exec(["ip", "addr", "flush", "dev", "eth0"]).catch(() => {});
+    if (lab)
+      await clientHost()
+        .exec(["ip", "addr", "flush", "dev", "eth0"])
+        .catch(() => {});
   });
   afterAll(async () => {
     await lab?.close();
@@ -115,7 +131,11 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     expect(kinds(t)).toEqual(["> DISCOVER", "< OFFER", "> REQUEST", "< ACK", "> REQUEST", "< ACK", "> RELEASE"]);
     const [discover, offer, request, ack, renew, renewAck, release] = t.messages;
     expect(discover).toMatchObject({ peer: "255.255.255.255:67", broadcast: true });
-    expect(offer).toMatchObject({ peer: `${SERVER_IP}:67`, yiaddr: FIRST, options: { serverId: SERVER_IP, leaseTime: 6, renewalTime: 3 } });
+    expect(offer).toMatchObject({
+      peer: `${SERVER_IP}:67`,
+      yiaddr: FIRST,
+      options: { serverId: SERVER_IP, leaseTime: 6, renewalTime: 3 },
+    });
     expect(request).toMatchObject({ xid: discover.xid, options: { requestedIp: FIRST, serverId: SERVER_IP } });
     expect(ack).toMatchObject({ xid: discover.xid, yiaddr: FIRST });
     // renewing: unicast from the leased address, ciaddr set, a new transaction, at T1 (3 s)
@@ -136,7 +156,12 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     // the server's view: replies broadcast until the client has its address, then unicast
     const out = log.filter((r) => r.direction === "out").map((r) => `${r.message!.type} ${r.how}`);
     expect(out).toEqual(["OFFER broadcast", "ACK broadcast", "ACK unicast"]);
-    expect(log.filter((r) => r.direction === "in").map((r) => r.note)).toEqual([`OFFER ${FIRST}`, `ACK ${FIRST} for 6 s`, `ACK ${FIRST} for 6 s`, `${FIRST} released`]);
+    expect(log.filter((r) => r.direction === "in").map((r) => r.note)).toEqual([
+      `OFFER ${FIRST}`,
+      `ACK ${FIRST} for 6 s`,
+      `ACK ${FIRST} for 6 s`,
+      `${FIRST} released`,
+    ]);
     expect(leases).toEqual([]);
 
     if (cap2) {
@@ -165,7 +190,9 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     const connect = `require("net").connect(9, "${SERVER_IP}").on("error", (e) => console.log(e.code))`;
     expect((await clientHost().exec([process.execPath, "-e", connect])).trim()).toBe("ECONNREFUSED");
     const leases = await server.leases();
-    expect(leases).toEqual([{ ip: FIRST, client: `mac:${t.mac}`, chaddr: t.mac, state: "bound", expiresAt: expect.any(Number) }]);
+    expect(leases).toEqual([
+      { ip: FIRST, client: `mac:${t.mac}`, chaddr: t.mac, state: "bound", expiresAt: expect.any(Number) },
+    ]);
     await server.close();
   });
 
@@ -176,36 +203,68 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     expect(kinds(t)).toEqual(["> REQUEST", "< NAK", "> DISCOVER", "< OFFER", "> REQUEST", "< ACK"]);
     expect(t.messages[1]).toMatchObject({ options: { message: `192.168.50.7 is not on this network (${SUBNET})` } });
     expect(t.lease?.ip).toBe(FIRST);
-    expect(log.find((r) => r.direction === "out" && r.message!.type === "NAK")).toMatchObject({ how: "broadcast", peer: "255.255.255.255:68" });
+    expect(log.find((r) => r.direction === "out" && r.message!.type === "NAK")).toMatchObject({
+      how: "broadcast",
+      peer: "255.255.255.255:68",
+    });
   });
 
   it("no server: the client retransmits with a doubling wait, then gives up with outcome timeout", async () => {
     const t = await ourClient({ timeoutMs: 200, attempts: 3 });
     expect(t.outcome).toBe("timeout");
     expect(t.messages.map((m) => m.type)).toEqual(["DISCOVER", "DISCOVER", "DISCOVER"]);
-    expect(t.messages.map((m) => m.note)).toEqual([undefined, "retransmission 1, after 200 ms without a reply", "retransmission 2, after 400 ms without a reply"]);
+    expect(t.messages.map((m) => m.note)).toEqual([
+      undefined,
+      "retransmission 1, after 200 ms without a reply",
+      "retransmission 2, after 400 ms without a reply",
+    ]);
   });
 
   it("a malformed message is logged by the server and dropped, and the server goes on serving", async () => {
     const server = await ourServer();
     // a DISCOVER without its end option, from port 68 (the socket is closed before the client starts)
-    const broken = { chaddr: "02:00:5e:10:00:99", options: { messageType: "DISCOVER" as const, unknown: [{ code: 224, data: "00" }] } };
-    await clientHost().run<typeof probe, "sendDhcp">(PROBE, "sendDhcp", { iface: "eth0", message: broken, truncate: true });
+    const broken = {
+      chaddr: "02:00:5e:10:00:99",
+      options: { messageType: "DISCOVER" as const, unknown: [{ code: 224, data: "00" }] },
+    };
+    await clientHost().run<typeof probe, "sendDhcp">(PROBE, "sendDhcp", {
+      iface: "eth0",
+      message: broken,
+      truncate: true,
+    });
     const t = await ourClient({});
     const { log } = await server.close();
     expect(t.outcome).toBe("bound");
-    expect(log[0]).toMatchObject({ direction: "in", peer: "0.0.0.0:68", error: { reason: "missing-end", offset: 246 }, note: "dropped" });
+    expect(log[0]).toMatchObject({
+      direction: "in",
+      peer: "0.0.0.0:68",
+      error: { reason: "missing-end", offset: 246 },
+      note: "dropped",
+    });
   });
 
   describe.skipIf(!!whyNoDnsmasq)(`dnsmasq${whyNoDnsmasq ? ` (skipped: ${whyNoDnsmasq})` : ""}`, () => {
     it(`dnsmasq gives our client a lease; renewal and release reach its lease file; ${whyNoTshark ? `(tshark part skipped: ${whyNoTshark})` : "tshark agrees"}`, async () => {
       const leaseFile = join(tmp, "dnsmasq.leases");
-      const dnsmasq = spawnIn(serverHost(), ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--interface=eth0", "--bind-interfaces", "--port=0", `--dhcp-range=${NET}.50,${NET}.60,255.255.255.0,2m`, `--dhcp-leasefile=${leaseFile}`, "--pid-file=", "--user=root", "--log-dhcp"]);
+      const dnsmasq = spawnIn(serverHost(), [
+        "dnsmasq",
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--interface=eth0",
+        "--bind-interfaces",
+        "--port=0",
+        `--dhcp-range=${NET}.50,${NET}.60,255.255.255.0,2m`,
+        `--dhcp-leasefile=${leaseFile}`,
+        "--pid-file=",
+        "--user=root",
+        "--log-dhcp",
+      ]);
       let stderr = "";
       dnsmasq.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
       try {
         const ready = Date.now();
-        while (!stderr.includes("DHCP, sockets bound") && Date.now() - ready < 10_000) await new Promise((r) => setTimeout(r, 50));
+        while (!stderr.includes("DHCP, sockets bound") && Date.now() - ready < 10_000)
+          await new Promise((r) => setTimeout(r, 50));
         const cap = whyNoTshark ? undefined : await startCapture("dnsmasq");
         const t = await ourClient({ apply: true, renew: 500, release: true, hostName: "lab", timeoutMs: 2000 });
         const cap2 = await cap?.stop();
@@ -238,18 +297,25 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     });
   });
 
-  it.skipIf(!!whyNoUdhcpc)(`busybox udhcpc, another client, gets a lease from our server${whyNoUdhcpc ? ` (skipped: ${whyNoUdhcpc})` : ""}`, async () => {
-    const server = await ourServer();
-    // udhcpc reads replies with a raw socket and does not set the broadcast flag (-B would): our
-    // server broadcasts all the same, and says why in its log. -s /bin/true: configure nothing.
-    const r = await runIn(clientHost(), ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "1", "-s", "/bin/true"], 20_000);
-    const { log, leases } = await server.close();
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(new RegExp(`lease of ${re(FIRST)} obtained`));
-    expect(leases.map((l) => [l.ip, l.state])).toEqual([[FIRST, "bound"]]);
-    expect(log.filter((e) => e.direction === "out").map((e) => [e.message!.type, e.how, e.note])).toEqual([
-      ["OFFER", "broadcast", "no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead"],
-      ["ACK", "broadcast", "no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead"],
-    ]);
-  });
+  it.skipIf(!!whyNoUdhcpc)(
+    `busybox udhcpc, another client, gets a lease from our server${whyNoUdhcpc ? ` (skipped: ${whyNoUdhcpc})` : ""}`,
+    async () => {
+      const server = await ourServer();
+      // udhcpc reads replies with a raw socket and does not set the broadcast flag (-B would): our
+      // server broadcasts all the same, and says why in its log. -s /bin/true: configure nothing.
+      const r = await runIn(
+        clientHost(),
+        ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "1", "-s", "/bin/true"],
+        20_000,
+      );
+      const { log, leases } = await server.close();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(new RegExp(`lease of ${re(FIRST)} obtained`));
+      expect(leases.map((l) => [l.ip, l.state])).toEqual([[FIRST, "bound"]]);
+      expect(log.filter((e) => e.direction === "out").map((e) => [e.message!.type, e.how, e.note])).toEqual([
+        ["OFFER", "broadcast", "no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead"],
+        ["ACK", "broadcast", "no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead"],
+      ]);
+    },
+  );
 });

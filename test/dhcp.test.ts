@@ -1,7 +1,18 @@
 // helpers/dhcp.ts against bytes written out by hand from RFC 2131 and 2132, the server's rules
 // without a network, and one clear DhcpError (never a RangeError from Buffer) on bad input.
 import { describe, expect, it } from "vitest";
-import { decode, DhcpError, encode, encodingLength, maskToPrefix, prefixToMask, summarize, type DhcpFormatReason, type DhcpMessage, type DhcpMessageInput } from "../helpers/dhcp";
+import {
+  decode,
+  DhcpError,
+  encode,
+  encodingLength,
+  maskToPrefix,
+  prefixToMask,
+  summarize,
+  type DhcpFormatReason,
+  type DhcpMessage,
+  type DhcpMessageInput,
+} from "../helpers/dhcp";
 import { dhcpClient } from "../helpers/dhcp-client";
 import { createDhcpResponder } from "../helpers/dhcp-server";
 
@@ -12,7 +23,12 @@ const discover: DhcpMessageInput = {
   xid: 0x3903f326,
   broadcast: true,
   chaddr: MAC,
-  options: { messageType: "DISCOVER", requestedIp: "10.77.0.100", parameterRequestList: [1, 3, 6, 51], hostName: "lab" },
+  options: {
+    messageType: "DISCOVER",
+    requestedIp: "10.77.0.100",
+    parameterRequestList: [1, 3, 6, 51],
+    hostName: "lab",
+  },
 };
 
 /** The fixed part of a BOOTREQUEST from MAC with xid 0x3903f326 and the broadcast flag. */
@@ -21,8 +37,10 @@ const FIXED_REQUEST =
   "3903f326" + // xid
   "0000 8000" + // secs 0, flags: the broadcast bit
   "00000000 00000000 00000000 00000000" + // ciaddr yiaddr siaddr giaddr
-  "02005e100001" + "00".repeat(10) + // chaddr, padded to 16 bytes
-  "00".repeat(64) + "00".repeat(128); // sname, file
+  "02005e100001" +
+  "00".repeat(10) + // chaddr, padded to 16 bytes
+  "00".repeat(64) +
+  "00".repeat(128); // sname, file
 const COOKIE = "63825363";
 
 describe("encode: the bytes RFC 2131 and 2132 describe", () => {
@@ -36,7 +54,9 @@ describe("encode: the bytes RFC 2131 and 2132 describe", () => {
       "ff"; // end
     const want = FIXED_REQUEST + COOKIE + options;
     expect(bytes.length).toBe(300);
-    expect(bytes.toString("hex")).toBe(hex(want).toString("hex") + "00".repeat(300 - want.replace(/\s+/g, "").length / 2));
+    expect(bytes.toString("hex")).toBe(
+      hex(want).toString("hex") + "00".repeat(300 - want.replace(/\s+/g, "").length / 2),
+    );
     expect(encodingLength(discover)).toBe(300);
   });
 
@@ -101,13 +121,25 @@ describe("encode: the bytes RFC 2131 and 2132 describe", () => {
     expect(bad({ options: { messageType: "HELLO" } })).toThrow(/messageType: one of DISCOVER/);
     expect(bad({ options: { messageType: "ACK", routers: [] } })).toThrow(/routers: a non-empty list/);
     expect(bad({ options: { messageType: "ACK", leaseTime: -1 } })).toThrow(/leaseTime: an integer/);
-    expect(bad({ options: { messageType: "ACK", unknown: [{ code: 51, data: "00" }] } })).toThrow(/must be 1..254 and not one with a name/);
+    expect(bad({ options: { messageType: "ACK", unknown: [{ code: 51, data: "00" }] } })).toThrow(
+      /must be 1..254 and not one with a name/,
+    );
     expect(bad({ options: {} })).toThrow(/needs options.messageType/);
   });
 
   it("masks and prefixes", () => {
-    expect([prefixToMask(24), prefixToMask(0), prefixToMask(32), prefixToMask(20)]).toEqual(["255.255.255.0", "0.0.0.0", "255.255.255.255", "255.255.240.0"]);
-    expect([maskToPrefix("255.255.255.0"), maskToPrefix("0.0.0.0"), maskToPrefix("255.255.255.255"), maskToPrefix("255.255.240.0")]).toEqual([24, 0, 32, 20]);
+    expect([prefixToMask(24), prefixToMask(0), prefixToMask(32), prefixToMask(20)]).toEqual([
+      "255.255.255.0",
+      "0.0.0.0",
+      "255.255.255.255",
+      "255.255.240.0",
+    ]);
+    expect([
+      maskToPrefix("255.255.255.0"),
+      maskToPrefix("0.0.0.0"),
+      maskToPrefix("255.255.255.255"),
+      maskToPrefix("255.255.240.0"),
+    ]).toEqual([24, 0, 32, 20]);
     expect(() => maskToPrefix("255.0.255.0")).toThrow(/not a contiguous subnet mask/);
   });
 
@@ -117,7 +149,11 @@ describe("encode: the bytes RFC 2131 and 2132 describe", () => {
       xid: "0x3903f326",
       chaddr: MAC,
       broadcast: true,
-      options: { hostName: "lab", requestedIp: "10.77.0.100", parameterRequestList: ["subnetMask", "routers", "dnsServers", "leaseTime"] },
+      options: {
+        hostName: "lab",
+        requestedIp: "10.77.0.100",
+        parameterRequestList: ["subnetMask", "routers", "dnsServers", "leaseTime"],
+      },
     });
   });
 });
@@ -182,13 +218,21 @@ describe("decode: malformed input gives one clear DhcpError", () => {
   });
 
   it("a longer limit can be asked for", () => {
-    expect(decode(hex(withOptions("35 01 01 ff") + "00".repeat(1300)), { maxLength: 2000 }).options.messageType).toBe("DISCOVER");
+    expect(decode(hex(withOptions("35 01 01 ff") + "00".repeat(1300)), { maxLength: 2000 }).options.messageType).toBe(
+      "DISCOVER",
+    );
   });
 
   it("random bytes never hang and never throw anything but DhcpError", () => {
     let seed = 42; // a fixed linear congruential generator: the same bytes every run
     const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16;
-    const valid = encode({ ...discover, options: { ...discover.options, routers: ["10.0.0.1"], leaseTime: 60, clientId: "01aabbccddeeff" } }, { minLength: 0 });
+    const valid = encode(
+      {
+        ...discover,
+        options: { ...discover.options, routers: ["10.0.0.1"], leaseTime: 60, clientId: "01aabbccddeeff" },
+      },
+      { minLength: 0 },
+    );
     let decoded = 0;
     for (let i = 0; i < 4000; i++) {
       const bytes = Buffer.from(valid.subarray(0, 200 + (next() % (valid.length - 199))));
@@ -206,23 +250,45 @@ describe("decode: malformed input gives one clear DhcpError", () => {
 
 describe("the server's rules, without a network", () => {
   const T0 = 1_700_000_000_000;
-  const config = { iface: "eth0", serverIp: "10.77.0.1", poolStart: "10.77.0.100", poolEnd: "10.77.0.101", router: "10.77.0.1", leaseTime: 60 };
+  const config = {
+    iface: "eth0",
+    serverIp: "10.77.0.1",
+    poolStart: "10.77.0.100",
+    poolEnd: "10.77.0.101",
+    router: "10.77.0.1",
+    leaseTime: 60,
+  };
   const mac = (n: number) => `02:00:5e:10:00:0${n}`;
-  const msg = (n: number, options: DhcpMessageInput["options"], fields: Partial<DhcpMessageInput> = {}): DhcpMessage => decode(encode({ xid: n, broadcast: true, chaddr: mac(n), ...fields, options }));
+  const msg = (n: number, options: DhcpMessageInput["options"], fields: Partial<DhcpMessageInput> = {}): DhcpMessage =>
+    decode(encode({ xid: n, broadcast: true, chaddr: mac(n), ...fields, options }));
   const dora = (r: ReturnType<typeof createDhcpResponder>, n: number, now = T0) => {
     const offer = r.handle(msg(n, { messageType: "DISCOVER" }), now);
     const ip = offer.reply!.yiaddr!;
-    return { offer, ip, ack: r.handle(msg(n, { messageType: "REQUEST", serverId: "10.77.0.1", requestedIp: ip }), now) };
+    return {
+      offer,
+      ip,
+      ack: r.handle(msg(n, { messageType: "REQUEST", serverId: "10.77.0.1", requestedIp: ip }), now),
+    };
   };
 
   it("DISCOVER → OFFER of the first free address, broadcast because the client asked; REQUEST → ACK and a bound lease", () => {
     const r = createDhcpResponder(config);
     const { offer, ip, ack } = dora(r, 1);
-    expect(offer.reply!.options).toMatchObject({ messageType: "OFFER", serverId: "10.77.0.1", subnetMask: "255.255.255.0", routers: ["10.77.0.1"], leaseTime: 60, renewalTime: 30, rebindingTime: 52 });
+    expect(offer.reply!.options).toMatchObject({
+      messageType: "OFFER",
+      serverId: "10.77.0.1",
+      subnetMask: "255.255.255.0",
+      routers: ["10.77.0.1"],
+      leaseTime: 60,
+      renewalTime: 30,
+      rebindingTime: 52,
+    });
     expect(offer.to).toMatchObject({ address: "255.255.255.255", port: 68, how: "broadcast" });
     expect(ip).toBe("10.77.0.100");
     expect(ack.reply!.options.messageType).toBe("ACK");
-    expect(r.leases(T0)).toEqual([{ ip, client: `mac:${mac(1)}`, chaddr: mac(1), state: "bound", expiresAt: T0 + 60_000 }]);
+    expect(r.leases(T0)).toEqual([
+      { ip, client: `mac:${mac(1)}`, chaddr: mac(1), state: "bound", expiresAt: T0 + 60_000 },
+    ]);
   });
 
   it("without the broadcast flag the reply is still broadcast, and says why", () => {
@@ -233,13 +299,28 @@ describe("the server's rules, without a network", () => {
   it("NAK: an address that was not offered, or one from another network; silence for another server's id", () => {
     const r = createDhcpResponder(config);
     r.handle(msg(1, { messageType: "DISCOVER" }), T0);
-    const notOffered = r.handle(msg(1, { messageType: "REQUEST", serverId: "10.77.0.1", requestedIp: "10.77.0.101" }), T0);
-    expect(notOffered.reply!.options).toMatchObject({ messageType: "NAK", message: "10.77.0.101 was not offered to this client" });
+    const notOffered = r.handle(
+      msg(1, { messageType: "REQUEST", serverId: "10.77.0.1", requestedIp: "10.77.0.101" }),
+      T0,
+    );
+    expect(notOffered.reply!.options).toMatchObject({
+      messageType: "NAK",
+      message: "10.77.0.101 was not offered to this client",
+    });
     expect(notOffered.to!.how).toBe("broadcast");
     const otherNet = r.handle(msg(2, { messageType: "REQUEST", requestedIp: "192.168.1.20" }), T0);
-    expect(otherNet.reply!.options).toMatchObject({ messageType: "NAK", message: "192.168.1.20 is not on this network (10.77.0.0/24)" });
-    const otherServer = r.handle(msg(1, { messageType: "REQUEST", serverId: "10.77.0.9", requestedIp: "10.77.0.100" }), T0);
-    expect([otherServer.reply, otherServer.note]).toEqual([undefined, expect.stringMatching(/chose server 10.77.0.9; our offer is withdrawn/)]);
+    expect(otherNet.reply!.options).toMatchObject({
+      messageType: "NAK",
+      message: "192.168.1.20 is not on this network (10.77.0.0/24)",
+    });
+    const otherServer = r.handle(
+      msg(1, { messageType: "REQUEST", serverId: "10.77.0.9", requestedIp: "10.77.0.100" }),
+      T0,
+    );
+    expect([otherServer.reply, otherServer.note]).toEqual([
+      undefined,
+      expect.stringMatching(/chose server 10.77.0.9; our offer is withdrawn/),
+    ]);
     expect(r.leases(T0)).toEqual([]);
   });
 
@@ -250,7 +331,9 @@ describe("the server's rules, without a network", () => {
     expect(renew.reply).toMatchObject({ ciaddr: ip, yiaddr: ip, options: { messageType: "ACK" } });
     expect(renew.to).toMatchObject({ address: ip, how: "unicast" });
     expect(r.leases(T0 + 30_000)[0].expiresAt).toBe(T0 + 90_000);
-    expect(r.handle(msg(1, { messageType: "RELEASE", serverId: "10.77.0.1" }, { ciaddr: ip }), T0 + 31_000)).toEqual({ note: `${ip} released` });
+    expect(r.handle(msg(1, { messageType: "RELEASE", serverId: "10.77.0.1" }, { ciaddr: ip }), T0 + 31_000)).toEqual({
+      note: `${ip} released`,
+    });
     expect(r.leases(T0 + 31_000)).toEqual([]);
   });
 
@@ -268,8 +351,13 @@ describe("the server's rules, without a network", () => {
     dora(r, 1);
     dora(r, 2);
     expect(r.handle(msg(3, { messageType: "DISCOVER" }), T0)).toEqual({ note: "no reply: the pool is exhausted" });
-    expect(r.handle(msg(2, { messageType: "DECLINE", serverId: "10.77.0.1", requestedIp: "10.77.0.101" }), T0).note).toMatch(/declined/);
-    expect(r.leases(T0).map((l) => [l.ip, l.state])).toEqual([["10.77.0.100", "bound"], ["10.77.0.101", "declined"]]);
+    expect(
+      r.handle(msg(2, { messageType: "DECLINE", serverId: "10.77.0.1", requestedIp: "10.77.0.101" }), T0).note,
+    ).toMatch(/declined/);
+    expect(r.leases(T0).map((l) => [l.ip, l.state])).toEqual([
+      ["10.77.0.100", "bound"],
+      ["10.77.0.101", "declined"],
+    ]);
     expect(r.handle(msg(3, { messageType: "DISCOVER" }), T0).reply).toBeUndefined();
     expect(r.handle(msg(3, { messageType: "DISCOVER" }), T0 + 10_000).reply!.yiaddr).toBe("10.77.0.101");
   });
@@ -278,21 +366,28 @@ describe("the server's rules, without a network", () => {
     const r = createDhcpResponder(config);
     const { ip } = dora(r, 1);
     expect(r.handle(msg(1, { messageType: "REQUEST", requestedIp: ip }), T0).reply!.options.messageType).toBe("ACK");
-    expect(r.handle(msg(1, { messageType: "REQUEST", requestedIp: "10.77.0.101" }), T0).reply!.options.messageType).toBe("NAK");
+    expect(
+      r.handle(msg(1, { messageType: "REQUEST", requestedIp: "10.77.0.101" }), T0).reply!.options.messageType,
+    ).toBe("NAK");
     expect(r.handle(msg(5, { messageType: "REQUEST", requestedIp: "10.77.0.101" }), T0).reply).toBeUndefined();
   });
 
   it("a client identifier (61), when sent, names the client rather than its MAC", () => {
     const r = createDhcpResponder(config);
     r.handle(msg(1, { messageType: "DISCOVER", clientId: "ff0001" }), T0);
-    const ack = r.handle(msg(2, { messageType: "REQUEST", clientId: "ff0001", serverId: "10.77.0.1", requestedIp: "10.77.0.100" }), T0);
+    const ack = r.handle(
+      msg(2, { messageType: "REQUEST", clientId: "ff0001", serverId: "10.77.0.1", requestedIp: "10.77.0.100" }),
+      T0,
+    );
     expect(ack.reply!.options).toMatchObject({ messageType: "ACK", clientId: "ff0001" });
     expect(r.leases(T0)[0].client).toBe("id:ff0001");
   });
 
   it("refuses a configuration that cannot work", () => {
     expect(() => createDhcpResponder({ ...config, poolEnd: "10.77.1.5" })).toThrow(/not inside 10.77.0.0\/24/);
-    expect(() => createDhcpResponder({ ...config, poolStart: "10.77.0.200", poolEnd: "10.77.0.100" })).toThrow(/is empty/);
+    expect(() => createDhcpResponder({ ...config, poolStart: "10.77.0.200", poolEnd: "10.77.0.100" })).toThrow(
+      /is empty/,
+    );
     expect(() => createDhcpResponder({ ...config, serverIp: "10.77.0" })).toThrow(/not an IPv4 address/);
   });
 });
@@ -306,6 +401,9 @@ describe("the client checks its options before it opens a socket", () => {
     [{ iface: "eth0", rebootIp: "10.0.0" }, /rebootIp: not an IPv4 address/],
     [{ iface: "eth0", mac: "02:00:5e" }, /mac: not an Ethernet address/],
   ])("%j", async (opts, message) => {
-    await expect(dhcpClient(opts)).rejects.toMatchObject({ code: "ERR_INVALID_ARG_VALUE", message: expect.stringMatching(message) });
+    await expect(dhcpClient(opts)).rejects.toMatchObject({
+      code: "ERR_INVALID_ARG_VALUE",
+      message: expect.stringMatching(message),
+    });
   });
 });

@@ -2,12 +2,27 @@
 // and one clear DnsFormatError (never a hang, never a RangeError from Buffer) on bad input.
 import dnsPacket from "dns-packet";
 import { describe, expect, it } from "vitest";
-import { decode, DnsFormatError, encode, encodingLength, flags, header, ipv6Bytes, ipv6Text, name, question, record, type DnsFormatReason, type Message } from "../helpers/dns";
+import {
+  decode,
+  DnsFormatError,
+  encode,
+  encodingLength,
+  flags,
+  header,
+  ipv6Bytes,
+  ipv6Text,
+  name,
+  question,
+  record,
+  type DnsFormatReason,
+  type Message,
+} from "../helpers/dns";
 
 /** Our message in dns-packet's vocabulary: the QR bit becomes `type`, the other 15 bits `flags`. */
 function toPacket(m: Message): dnsPacket.Packet {
   const f = flags.encode(m.flags);
-  const rr = (r: NonNullable<Message["answers"]>[number]) => ({ name: r.name, type: r.type, class: r.class ?? "IN", ttl: r.ttl ?? 0, data: r.data }) as dnsPacket.Answer;
+  const rr = (r: NonNullable<Message["answers"]>[number]) =>
+    ({ name: r.name, type: r.type, class: r.class ?? "IN", ttl: r.ttl ?? 0, data: r.data }) as dnsPacket.Answer;
   return {
     id: m.id,
     type: f & 0x8000 ? "response" : "query",
@@ -46,7 +61,11 @@ const response: Message = {
   authorities: [{ name: "wirebook.test", type: "NS", ttl: 3600, data: "ns1.wirebook.test" }],
   additionals: [{ name: "ns1.wirebook.test", type: "AAAA", ttl: 3600, data: "::1" }],
 };
-const nxdomain: Message = { id: 9, flags: { qr: true, aa: true, rcode: 3 }, questions: [{ name: "nope.wirebook.test", type: "AAAA" }] };
+const nxdomain: Message = {
+  id: 9,
+  flags: { qr: true, aa: true, rcode: 3 },
+  questions: [{ name: "nope.wirebook.test", type: "AAAA" }],
+};
 
 describe("encode: our bytes are dns-packet's bytes", () => {
   it.each([
@@ -61,9 +80,21 @@ describe("encode: our bytes are dns-packet's bytes", () => {
 
   it("the query's bytes, field by field, in network byte order", () => {
     expect(encode(query).toString("hex")).toBe(
-      "beef" + "0100" + "0001" + "0000" + "0000" + "0000" + // id, flags (RD), QD/AN/NS/AR counts
-        "03" + "617069" + "08" + "77697265626f6f6b" + "04" + "74657374" + "00" + // 3 api 8 wirebook 4 test 0
-        "0001" + "0001", // QTYPE A, QCLASS IN
+      "beef" +
+        "0100" +
+        "0001" +
+        "0000" +
+        "0000" +
+        "0000" + // id, flags (RD), QD/AN/NS/AR counts
+        "03" +
+        "617069" +
+        "08" +
+        "77697265626f6f6b" +
+        "04" +
+        "74657374" +
+        "00" + // 3 api 8 wirebook 4 test 0
+        "0001" +
+        "0001", // QTYPE A, QCLASS IN
     );
   });
 
@@ -79,9 +110,13 @@ describe("encode: our bytes are dns-packet's bytes", () => {
 
   it("each part's encode writes encodingLength bytes", () => {
     const buf = Buffer.alloc(512);
-    expect(header.encode({ id: 1, flags: flags.decode(0), qdcount: 1, ancount: 0, nscount: 0, arcount: 0 }, buf, 3)).toBe(12);
+    expect(
+      header.encode({ id: 1, flags: flags.decode(0), qdcount: 1, ancount: 0, nscount: 0, arcount: 0 }, buf, 3),
+    ).toBe(12);
     expect(name.encode("wirebook.test", buf, 0)).toBe(name.encodingLength("wirebook.test"));
-    expect(question.encode({ name: "a.test", type: "AAAA" }, buf, 0)).toBe(question.encodingLength({ name: "a.test", type: "AAAA" }));
+    expect(question.encode({ name: "a.test", type: "AAAA" }, buf, 0)).toBe(
+      question.encodingLength({ name: "a.test", type: "AAAA" }),
+    );
     const rr = { name: "a.test", type: "A", ttl: 5, data: "127.0.0.1" };
     expect(record.encode(rr, buf, 7)).toBe(record.encodingLength(rr));
     expect(record.decode(buf, 7)).toEqual({ value: { ...rr, class: "IN" }, bytes: record.encodingLength(rr) });
@@ -106,18 +141,47 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
   });
 
   it("a query as dig-like clients send it, with an EDNS OPT record, keeps the OPT data as bytes", () => {
-    const bytes = dnsPacket.encode({ type: "query", id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "AAAA", name: "wirebook.test" }], additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, options: [] } as any] });
+    const bytes = dnsPacket.encode({
+      type: "query",
+      id: 1,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: "AAAA", name: "wirebook.test" }],
+      additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, options: [] } as any],
+    });
     const m = decode(bytes);
     expect(m.additionals).toEqual([{ name: ".", type: "OPT", class: "CLASS1232", ttl: 0, data: Buffer.alloc(0) }]);
   });
 
   it("header flags bit by bit", () => {
     const all = flags.decode(0xffff);
-    expect(all).toEqual({ qr: true, opcode: 15, aa: true, tc: true, rd: true, ra: true, z: true, ad: true, cd: true, rcode: 15 });
+    expect(all).toEqual({
+      qr: true,
+      opcode: 15,
+      aa: true,
+      tc: true,
+      rd: true,
+      ra: true,
+      z: true,
+      ad: true,
+      cd: true,
+      rcode: 15,
+    });
     expect(flags.encode(all)).toBe(0xffff);
-    const h = dnsPacket.decode(dnsPacket.encode({ type: "response", id: 0, flags: dnsPacket.TRUNCATED_RESPONSE | dnsPacket.AUTHENTIC_DATA | 2, questions: [] }));
+    const h = dnsPacket.decode(
+      dnsPacket.encode({
+        type: "response",
+        id: 0,
+        flags: dnsPacket.TRUNCATED_RESPONSE | dnsPacket.AUTHENTIC_DATA | 2,
+        questions: [],
+      }),
+    );
     expect(h.flag_tc && h.flag_ad && (h as { rcode?: string }).rcode === "SERVFAIL").toBe(true);
-    expect(flags.decode(flags.encode({ qr: true, tc: true, ad: true, rcode: 2 }))).toMatchObject({ tc: true, ad: true, rcode: 2, aa: false });
+    expect(flags.decode(flags.encode({ qr: true, tc: true, ad: true, rcode: 2 }))).toMatchObject({
+      tc: true,
+      ad: true,
+      rcode: 2,
+      aa: false,
+    });
   });
 
   it("IPv6 text is RFC 5952 canonical; compare addresses by bytes with other decoders", () => {
@@ -127,10 +191,18 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
     expect(ipv6Bytes("::ffff:127.0.0.1").toString("hex")).toBe("00000000000000000000ffff7f000001");
     // dns-packet's ip codec shortens the first zero run, not the longest, so its text can differ
     // from ours for the same 16 bytes; the bytes agree.
-    const bytes = dnsPacket.encode(toPacket({ id: 1, flags: { qr: true }, questions: [], answers: [{ name: "a.test", type: "AAAA", data: "fd00:0:0:1::53" }] }));
+    const bytes = dnsPacket.encode(
+      toPacket({
+        id: 1,
+        flags: { qr: true },
+        questions: [],
+        answers: [{ name: "a.test", type: "AAAA", data: "fd00:0:0:1::53" }],
+      }),
+    );
     const theirs = String((dnsPacket.decode(bytes).answers![0] as dnsPacket.StringAnswer).data);
     expect(ipv6Bytes(theirs)).toEqual(ipv6Bytes(String(decode(bytes).answers[0].data)));
-    for (const bad of ["1:2:3", "1::2::3", "12345::", "::g", "1:2:3:4:5:6:7:8:9"]) expect(() => ipv6Bytes(bad)).toThrow(/not an IPv6 address/);
+    for (const bad of ["1:2:3", "1::2::3", "12345::", "::g", "1:2:3:4:5:6:7:8:9"])
+      expect(() => ipv6Bytes(bad)).toThrow(/not an IPv6 address/);
   });
 
   it("labels with dots or odd bytes round-trip in presentation form", () => {
@@ -167,15 +239,45 @@ describe("decode: malformed input gives one clear DnsFormatError", () => {
     ["a name without its final zero byte", HEADER_1Q + "04 74657374", "label-past-end", 17],
     ["a question without QTYPE/QCLASS", HEADER_1Q + "04 74657374 00 0001", "truncated", 18],
     ["a pointer to itself", HEADER_1Q + "c00c 0001 0001", "pointer-loop", 12],
-    ["a label and then a pointer back to it (abc.abc.abc...)", HEADER_1Q + "03 616263 c00c 0001 0001", "pointer-loop", 16],
+    [
+      "a label and then a pointer back to it (abc.abc.abc...)",
+      HEADER_1Q + "03 616263 c00c 0001 0001",
+      "pointer-loop",
+      16,
+    ],
     ["a pointer to later data", HEADER_1Q + "c00e 00 0001 0001", "pointer-forward", 12],
     ["a pointer cut in half", HEADER_1Q + "c0", "truncated", 12],
     ["a reserved label type (0x40)", HEADER_1Q + "41 61 00 0001 0001", "bad-label-type", 12],
-    ["a name longer than 255 bytes", HEADER_1Q + "3f".concat("61".repeat(63)).repeat(4) + "00 0001 0001", "name-too-long", 12 + 3 * 64],
-    ["record data running past the end", HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0004 7f00", "truncated", 28],
-    ["an A record with 5 bytes of data", HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0005 7f00000100", "bad-rdata-length", 26],
-    ["an AAAA record with 4 bytes of data", HEADER_1Q_1A + "00 001c 0001" + "00 001c 0001 0000003c 0004 7f000001", "bad-rdata-length", 26],
-    ["a CNAME whose name runs past its RDLENGTH", HEADER_1Q_1A + "00 0001 0001" + "00 0005 0001 0000003c 0002 0161 00", "label-past-end", 30],
+    [
+      "a name longer than 255 bytes",
+      HEADER_1Q + "3f".concat("61".repeat(63)).repeat(4) + "00 0001 0001",
+      "name-too-long",
+      12 + 3 * 64,
+    ],
+    [
+      "record data running past the end",
+      HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0004 7f00",
+      "truncated",
+      28,
+    ],
+    [
+      "an A record with 5 bytes of data",
+      HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0005 7f00000100",
+      "bad-rdata-length",
+      26,
+    ],
+    [
+      "an AAAA record with 4 bytes of data",
+      HEADER_1Q_1A + "00 001c 0001" + "00 001c 0001 0000003c 0004 7f000001",
+      "bad-rdata-length",
+      26,
+    ],
+    [
+      "a CNAME whose name runs past its RDLENGTH",
+      HEADER_1Q_1A + "00 0001 0001" + "00 0005 0001 0000003c 0002 0161 00",
+      "label-past-end",
+      30,
+    ],
     ["a record without its fixed fields", HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000", "truncated", 18],
   ];
 

@@ -14,12 +14,30 @@ const rules: Rule[] = [
 
 describe("firewall model", () => {
   it("lets the first matching rule decide, and the policy when none matches", () => {
-    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.2", dport: 22 })).toEqual({ action: "accept", rule: "ssh-admin" });
-    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 22 })).toEqual({ action: "drop", rule: "ssh-others" });
-    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 8080 })).toEqual({ action: "reject", rule: "block-8000s" });
-    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 22, ctState: "established" })).toEqual({ action: "accept", rule: "replies" });
-    expect(evaluate(rules, "drop", { proto: "udp", saddr: "10.66.1.3", dport: 53 })).toEqual({ action: "drop", rule: null });
-    expect(evaluate(rules, "accept", { proto: "udp", saddr: "10.66.0.9", dport: 9 })).toEqual({ action: "accept", rule: null });
+    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.2", dport: 22 })).toEqual({
+      action: "accept",
+      rule: "ssh-admin",
+    });
+    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 22 })).toEqual({
+      action: "drop",
+      rule: "ssh-others",
+    });
+    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 8080 })).toEqual({
+      action: "reject",
+      rule: "block-8000s",
+    });
+    expect(evaluate(rules, "drop", { proto: "tcp", saddr: "10.66.0.3", dport: 22, ctState: "established" })).toEqual({
+      action: "accept",
+      rule: "replies",
+    });
+    expect(evaluate(rules, "drop", { proto: "udp", saddr: "10.66.1.3", dport: 53 })).toEqual({
+      action: "drop",
+      rule: null,
+    });
+    expect(evaluate(rules, "accept", { proto: "udp", saddr: "10.66.0.9", dport: 9 })).toEqual({
+      action: "accept",
+      rule: null,
+    });
   });
 
   it("matches subnets, port ranges and protocols at their edges", () => {
@@ -45,7 +63,9 @@ describe("firewall model", () => {
 
   it("refuses malformed rules with one clear error", () => {
     const bad = (r: Partial<Rule>) => () => validate([{ name: "r", action: "accept", ...r } as Rule]);
-    expect(bad({ dport: 22 })).toThrow(expect.objectContaining({ code: "ERR_FW_RULE", message: expect.stringContaining("needs a protocol") }));
+    expect(bad({ dport: 22 })).toThrow(
+      expect.objectContaining({ code: "ERR_FW_RULE", message: expect.stringContaining("needs a protocol") }),
+    );
     expect(bad({ proto: "tcp", dport: [9, 2] })).toThrow(expect.objectContaining({ code: "ERR_FW_RULE" }));
     expect(bad({ saddr: "10.0.0.0/33" })).toThrow(expect.objectContaining({ code: "ERR_FW_RULE" }));
     expect(bad({ action: "allow" as never })).toThrow(expect.objectContaining({ code: "ERR_FW_RULE" }));
@@ -61,7 +81,13 @@ describe("firewall nftables text", () => {
     expect(nftRule(rules[4])).toBe('tcp dport 8000-8999 counter reject with tcp reset comment "block-8000s"');
     expect(nftRule({ name: "u", proto: "udp", action: "reject" })).toBe('meta l4proto udp counter reject comment "u"');
     const script = toNft(rules, { policy: "drop", table: "t" });
-    expect(script.split("\n").slice(0, 5)).toEqual(["table inet t {}", "delete table inet t", "table inet t {", "  chain input {", "    type filter hook input priority filter; policy drop;"]);
+    expect(script.split("\n").slice(0, 5)).toEqual([
+      "table inet t {}",
+      "delete table inet t",
+      "table inet t {",
+      "  chain input {",
+      "    type filter hook input priority filter; policy drop;",
+    ]);
     expect(script).toContain('    counter comment "policy"\n  }\n}\n');
   });
 

@@ -27,7 +27,14 @@ describe("flow control model", () => {
 
   it("lets a fast sender run at full speed while the window is large", () => {
     const [first] = simulateFlow(base);
-    expect(first).toMatchObject({ step: 0, usable: 64_000, sent: 16_000, state: "open", buffered: 12_000, window: 52_000 });
+    expect(first).toMatchObject({
+      step: 0,
+      usable: 64_000,
+      sent: 16_000,
+      state: "open",
+      buffered: 12_000,
+      window: 52_000,
+    });
   });
 
   it("a zero window stalls the sender until the reader drains, then it resumes on the window update", () => {

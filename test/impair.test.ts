@@ -67,7 +67,13 @@ async function arrivalRecorder(): Promise<Served & { arrivals: Map<number, numbe
 
 describe("options", () => {
   it("are validated once, with one typed error", async () => {
-    for (const bad of [{ delayMs: -1 }, { loss: 1.5 }, { bitsPerSecond: Number.NaN }, { up: { rtoMs: -5 } }, { seed: 0.5 }]) {
+    for (const bad of [
+      { delayMs: -1 },
+      { loss: 1.5 },
+      { bitsPerSecond: Number.NaN },
+      { up: { rtoMs: -5 } },
+      { seed: 0.5 },
+    ]) {
       await expect(impairTcp(9, bad as any)).rejects.toMatchObject({ code: "ERR_IMPAIR_OPTIONS" });
     }
     await expect(impairTcp(0)).rejects.toBeInstanceOf(ImpairError);
@@ -76,26 +82,28 @@ describe("options", () => {
 
   it("resolve per direction, over the common settings", async () => {
     const proxy = track(await impairTcp(9, { delayMs: 10, loss: 0.1, down: { delayMs: 40, bitsPerSecond: 1e6 } }));
-    expect(proxy.config.up).toMatchObject({ delayMs: 10, loss: 0.1, rtoMs: 200, bitsPerSecond: 0, queueBytes: 4 << 20 });
+    expect(proxy.config.up).toMatchObject({
+      delayMs: 10,
+      loss: 0.1,
+      rtoMs: 200,
+      bitsPerSecond: 0,
+      queueBytes: 4 << 20,
+    });
     expect(proxy.config.down).toMatchObject({ delayMs: 40, loss: 0.1, bitsPerSecond: 1e6, queueBytes: 256 * 1024 });
   });
 });
 
 describe("delay", () => {
-  it(
-    "30 ms each way adds 60 ms to the median round trip, within 2 ms",
-    { retry: 2 },
-    async () => {
-      const echo = track(await echoProcess());
-      const direct = track(await impairTcp(echo.port));
-      const delayed = track(await impairTcp(echo.port, { delayMs: 30 }));
-      await roundTrips(direct.port, 5);
-      const baseline = percentile(await roundTrips(direct.port, 40, 60), 50);
-      const samples = await roundTrips(delayed.port, 40);
-      expect(Math.min(...samples)).toBeGreaterThanOrEqual(60); // never early, whatever the load
-      expect(Math.abs(percentile(samples, 50) - baseline - 60)).toBeLessThanOrEqual(2);
-    },
-  );
+  it("30 ms each way adds 60 ms to the median round trip, within 2 ms", { retry: 2 }, async () => {
+    const echo = track(await echoProcess());
+    const direct = track(await impairTcp(echo.port));
+    const delayed = track(await impairTcp(echo.port, { delayMs: 30 }));
+    await roundTrips(direct.port, 5);
+    const baseline = percentile(await roundTrips(direct.port, 40, 60), 50);
+    const samples = await roundTrips(delayed.port, 40);
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(60); // never early, whatever the load
+    expect(Math.abs(percentile(samples, 50) - baseline - 60)).toBeLessThanOrEqual(2);
+  });
 
   it("each direction has its own delay", async () => {
     const echo = track(await echoProcess());

@@ -11,7 +11,8 @@ import { installKernelSpec } from "../kernel/kernelspec";
 const root = join(__dirname, "..");
 const python = "/usr/bin/python3";
 const available =
-  existsSync(python) && spawnSync(python, ["-c", "import jupyter_kernel_test, jupyter_client"], { stdio: "ignore" }).status === 0;
+  existsSync(python) &&
+  spawnSync(python, ["-c", "import jupyter_kernel_test, jupyter_client"], { stdio: "ignore" }).status === 0;
 
 describe("jupyter_kernel_test", () => {
   const dirs: string[] = [];
@@ -27,7 +28,12 @@ describe("jupyter_kernel_test", () => {
     async () => {
       const data = mkdtempSync(join(tmpdir(), "wirebook-jupyter-"));
       dirs.push(data);
-      const env = { ...process.env, JUPYTER_DATA_DIR: data, JUPYTER_PATH: data, JUPYTER_RUNTIME_DIR: join(data, "runtime") };
+      const env = {
+        ...process.env,
+        JUPYTER_DATA_DIR: data,
+        JUPYTER_PATH: data,
+        JUPYTER_RUNTIME_DIR: join(data, "runtime"),
+      };
       const specDir = installKernelSpec({ kind: "user" }, env);
       expect(specDir).toBe(join(data, "kernels", "wirebook"));
       expect(JSON.parse(readFileSync(join(specDir, "kernel.json"), "utf8")).language).toBe("typescript");

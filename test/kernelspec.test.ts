@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KernelClient } from "../kernel/client";
-import { installKernelSpec, jupyterDataDir, kernelArgv, kernelSpec, kernelsDir, removeKernelSpec } from "../kernel/kernelspec";
+import {
+  installKernelSpec,
+  jupyterDataDir,
+  kernelArgv,
+  kernelSpec,
+  kernelsDir,
+  removeKernelSpec,
+} from "../kernel/kernelspec";
 import { ownLines, root, run, runTs } from "./support/process";
 
 const made: string[] = [];
@@ -72,8 +79,12 @@ describe("installKernelSpec", () => {
   it("--sys-prefix uses VIRTUAL_ENV, else CONDA_PREFIX", () => {
     const venv = tmp();
     const conda = tmp();
-    expect(installKernelSpec({ kind: "sys-prefix" }, { VIRTUAL_ENV: venv, CONDA_PREFIX: conda })).toBe(join(venv, "share", "jupyter", "kernels", "wirebook"));
-    expect(installKernelSpec({ kind: "sys-prefix" }, { CONDA_PREFIX: conda })).toBe(join(conda, "share", "jupyter", "kernels", "wirebook"));
+    expect(installKernelSpec({ kind: "sys-prefix" }, { VIRTUAL_ENV: venv, CONDA_PREFIX: conda })).toBe(
+      join(venv, "share", "jupyter", "kernels", "wirebook"),
+    );
+    expect(installKernelSpec({ kind: "sys-prefix" }, { CONDA_PREFIX: conda })).toBe(
+      join(conda, "share", "jupyter", "kernels", "wirebook"),
+    );
     expectValidSpec(readSpec(join(conda, "share", "jupyter", "kernels", "wirebook")));
   });
 
@@ -104,7 +115,10 @@ describe("npm run kernel:install", () => {
 
   it("honours JUPYTER_DATA_DIR for a user install, from another working directory", async () => {
     const data = tmp();
-    const r = await runTs(join(root, "kernel", "install.ts"), [], { cwd: tmp(), env: { ...process.env, JUPYTER_DATA_DIR: data } });
+    const r = await runTs(join(root, "kernel", "install.ts"), [], {
+      cwd: tmp(),
+      env: { ...process.env, JUPYTER_DATA_DIR: data },
+    });
     expect(r.code, r.stderr).toBe(0);
     expectValidSpec(readSpec(join(data, "kernels", "wirebook")));
   });

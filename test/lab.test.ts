@@ -12,11 +12,16 @@ import { root, run } from "./support/process";
 // Vitest loads modules its own way, so pass the probe's path rather than the module object.
 const PROBE = join(__dirname, "support", "lab-probe.ts");
 type Probe = typeof probe;
-const inHost = <K extends keyof Probe & string>(host: LabHost, fn: K, ...args: Parameters<Probe[K]>) => host.run<Probe, K>(PROBE, fn, ...args);
+const inHost = <K extends keyof Probe & string>(host: LabHost, fn: K, ...args: Parameters<Probe[K]>) =>
+  host.run<Probe, K>(PROBE, fn, ...args);
 
 const asRoot = labAccess().mode === "root";
 const ip = (...args: string[]) => execFileSync("ip", args, { encoding: "utf8" });
-const namespaces = () => ip("netns", "list").split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+const namespaces = () =>
+  ip("netns", "list")
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter(Boolean);
 
 describe.skipIf(!asRoot)("a lab as root", () => {
   let lab: Lab;
@@ -35,7 +40,9 @@ describe.skipIf(!asRoot)("a lab as root", () => {
 
   it("names every namespace with the lab's prefix", () => {
     expect(lab.prefix).toMatch(new RegExp(`^wirebook-${process.pid}-\\d+-$`));
-    const mine = namespaces().filter((n) => n.startsWith(lab.prefix)).sort();
+    const mine = namespaces()
+      .filter((n) => n.startsWith(lab.prefix))
+      .sort();
     expect(mine).toEqual(["a", "b", "c", "r", "switch1"].map((n) => lab.prefix + n));
   });
 
@@ -48,7 +55,9 @@ describe.skipIf(!asRoot)("a lab as root", () => {
       ["c", "eth0", "10.0.2.3/24", 1400],
     ]);
     expect(await inHost(lab.host("b"), "addresses")).toEqual({ lo: ["127.0.0.1"], eth0: ["10.0.2.2"] });
-    expect(ip("-n", `${lab.prefix}c`, "-o", "link", "show", "eth0")).toMatch(/mtu 1400 .*link\/ether 02:00:00:00:02:04/);
+    expect(ip("-n", `${lab.prefix}c`, "-o", "link", "show", "eth0")).toMatch(
+      /mtu 1400 .*link\/ether 02:00:00:00:02:04/,
+    );
   });
 
   it("routes through the router by default, and bridges a segment of three", async () => {
@@ -76,13 +85,22 @@ describe.skipIf(!asRoot)("a lab as root", () => {
   });
 
   it("passes a helper's error back with its name and code", async () => {
-    await expect(inHost(lab.host("a"), "fail", "on purpose")).rejects.toMatchObject({ code: "ERR_PROBE", message: "on purpose" });
+    await expect(inHost(lab.host("a"), "fail", "on purpose")).rejects.toMatchObject({
+      code: "ERR_PROBE",
+      message: "on purpose",
+    });
   });
 
   it("rejects a bad spec with one clear error", async () => {
-    await expect(startLab({ hosts: { a: {} }, links: [{ between: ["a", "x"], subnet: "10.0.0.0/24" }] })).rejects.toThrow(/unknown host "x"/);
-    await expect(startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0/24" }] })).rejects.toThrow(LabError);
-    await expect(startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24", rate: "fast" }] })).rejects.toThrow(/not like "20mbit"/);
+    await expect(
+      startLab({ hosts: { a: {} }, links: [{ between: ["a", "x"], subnet: "10.0.0.0/24" }] }),
+    ).rejects.toThrow(/unknown host "x"/);
+    await expect(
+      startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0/24" }] }),
+    ).rejects.toThrow(LabError);
+    await expect(
+      startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24", rate: "fast" }] }),
+    ).rejects.toThrow(/not like "20mbit"/);
     await expect(startLab({ hosts: { "Bad Name": {} }, links: [] })).rejects.toThrow(/host name/);
   });
 
@@ -115,7 +133,8 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
     `import * as ccTrace from "wirebook/helpers/cc-trace";\n` +
     `await lab.host("b").run(ccTrace, "tcpSink");\n` +
     `lab.prefix`;
-  const prefixOf = (ex: { outputs: any[] }) => JSON.parse(String(ex.outputs[0].data["text/plain"]).replace(/^'|'$/g, '"'));
+  const prefixOf = (ex: { outputs: any[] }) =>
+    JSON.parse(String(ex.outputs[0].data["text/plain"]).replace(/^'|'$/g, '"'));
 
   it("is removed when the kernel shuts down", async () => {
     const kernel = await KernelClient.start();
@@ -135,9 +154,14 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
     try {
       const pid = kernel.process.pid;
       const hosts = Array.from({ length: 12 }, (_, i) => `h${i}`);
-      const spec = { hosts: Object.fromEntries(hosts.map((h) => [h, {}])), links: hosts.slice(1).map((h) => ({ between: ["h0", h], subnet: `10.9.${hosts.indexOf(h)}.0/24` })) };
+      const spec = {
+        hosts: Object.fromEntries(hosts.map((h) => [h, {}])),
+        links: hosts.slice(1).map((h) => ({ between: ["h0", h], subnet: `10.9.${hosts.indexOf(h)}.0/24` })),
+      };
       const ours = () => namespaces().filter((n) => n.startsWith(`wirebook-${pid}-`));
-      const building = kernel.execute(`import { startLab } from "wirebook/helpers/lab";\nconst lab = await startLab(${JSON.stringify(spec)});`);
+      const building = kernel.execute(
+        `import { startLab } from "wirebook/helpers/lab";\nconst lab = await startLab(${JSON.stringify(spec)});`,
+      );
       const deadline = Date.now() + 20_000;
       while (ours().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(ours().length).toBeGreaterThan(0); // the build had begun
@@ -159,7 +183,8 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
     await exited;
     // Each agent reads its stdin from the kernel: the pipe closes and the agent exits.
     const deadline = Date.now() + 10_000;
-    while (spawnSync("pgrep", ["-f", prefix]).status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (spawnSync("pgrep", ["-f", prefix]).status === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(spawnSync("pgrep", ["-f", prefix]).status).toBe(1);
     // Left behind and recognised as stale (another lab starting meanwhile may already have removed them).
     const leftover = namespaces().filter((n) => n.startsWith(prefix));
@@ -173,13 +198,33 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
 
 describe.skipIf(!asRoot)("a lab as an ordinary user", () => {
   it("runs in a private user namespace, with the same results and nothing left on the host", async () => {
-    const r = await run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", process.execPath, "--require", "tsx/cjs", "test/support/lab-demo.ts"], {
-      cwd: root,
-      env: { ...process.env, HOME: "/tmp" },
-    });
+    const r = await run(
+      "setpriv",
+      [
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--",
+        process.execPath,
+        "--require",
+        "tsx/cjs",
+        "test/support/lab-demo.ts",
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, HOME: "/tmp" },
+      },
+    );
     expect(r.stderr).toBe("");
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ mode: "userns", back: 20, mtu: 1400, uidInside: 0, guardLetsAgentsSend: true, seenByB: { eth0: ["10.0.2.2"] } });
+    expect(result).toMatchObject({
+      mode: "userns",
+      back: 20,
+      mtu: 1400,
+      uidInside: 0,
+      guardLetsAgentsSend: true,
+      seenByB: { eth0: ["10.0.2.2"] },
+    });
     // The lab's namespaces lived in the user's private mount namespace, never in the host's /run/netns.
     expect(namespaces().filter((n) => n.startsWith(result.prefix))).toEqual([]);
     expect(spawnSync("pgrep", ["-f", result.prefix]).status).toBe(1);
@@ -197,7 +242,11 @@ describe("where no lab can be built", () => {
       );
       expect(start.reply.status).toBe("ok");
       expect(start.outputs).toEqual([
-        { output_type: "stream", name: "stdout", text: "skipped: this cell needs a network-namespace lab, and WIREBOOK_LAB=none turns the lab off\n" },
+        {
+          output_type: "stream",
+          name: "stdout",
+          text: "skipped: this cell needs a network-namespace lab, and WIREBOOK_LAB=none turns the lab off\n",
+        },
       ]);
       // A cell that uses what a skipped cell declared is skipped too, for the same reason.
       const dependent = await kernel.execute("const rows = lab.describe();\nconsole.log('never printed');");

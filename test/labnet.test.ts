@@ -10,12 +10,16 @@ import { parseSnmp, tcpBanner, tcpFetch, udpAsk, udpReplier } from "../helpers/l
 // Vitest loads modules its own way, so the agent is given the module's path.
 const LABNET = join(__dirname, "..", "helpers", "labnet.ts");
 type Labnet = typeof labnet;
-const inHost = <K extends keyof Labnet & string>(host: LabHost, fn: K, ...args: Parameters<Labnet[K]>) => host.run<Labnet, K>(LABNET, fn, ...args);
+const inHost = <K extends keyof Labnet & string>(host: LabHost, fn: K, ...args: Parameters<Labnet[K]>) =>
+  host.run<Labnet, K>(LABNET, fn, ...args);
 
 describe("labnet on loopback", () => {
   it("parses /proc/net/snmp into named counters per protocol", () => {
     const text = "Ip: Forwarding DefaultTTL ForwDatagrams\nIp: 1 64 7\nIcmp: InMsgs OutTimeExcds\nIcmp: 3 2\n";
-    expect(parseSnmp(text)).toEqual({ Ip: { Forwarding: 1, DefaultTTL: 64, ForwDatagrams: 7 }, Icmp: { InMsgs: 3, OutTimeExcds: 2 } });
+    expect(parseSnmp(text)).toEqual({
+      Ip: { Forwarding: 1, DefaultTTL: 64, ForwDatagrams: 7 },
+      Icmp: { InMsgs: 3, OutTimeExcds: 2 },
+    });
     expect(() => parseSnmp("Ip: A B\nTcp: 1 2\n")).toThrow(/values for Ip/);
   });
 
@@ -27,7 +31,10 @@ describe("labnet on loopback", () => {
     const again = await udpReplier(replier.port, "y");
     expect((await udpAsk("127.0.0.1", again.port, "hi")).reply).toMatch(/^y heard/);
     await again.close();
-    expect(await udpAsk("127.0.0.1", again.port, "anyone?", { timeoutMs: 200 })).toEqual({ reply: null, error: "timeout" });
+    expect(await udpAsk("127.0.0.1", again.port, "anyone?", { timeoutMs: 200 })).toEqual({
+      reply: null,
+      error: "timeout",
+    });
   });
 
   it("reads a TCP banner, and reports a refused connection by its code", async () => {
@@ -51,7 +58,13 @@ describe("labnet on loopback", () => {
 const noLab = labAccess().mode === "none" ? (labAccess() as { reason: string }).reason : "";
 describe.skipIf(!!noLab)(`labnet inside a lab${noLab ? ` (skipped: ${noLab})` : ""}`, () => {
   it("a TTL of 1 ends at the router, which counts the drop; a TTL of 2 gets through", async () => {
-    const lab = await startLab({ hosts: { a: {}, r: { router: true }, c: {} }, links: [{ between: ["a", "r"], subnet: "10.9.1.0/24" }, { between: ["r", "c"], subnet: "10.9.2.0/24" }] });
+    const lab = await startLab({
+      hosts: { a: {}, r: { router: true }, c: {} },
+      links: [
+        { between: ["a", "r"], subnet: "10.9.1.0/24" },
+        { between: ["r", "c"], subnet: "10.9.2.0/24" },
+      ],
+    });
     try {
       await inHost(lab.host("c"), "udpReplier", 7, "c");
       const before = await inHost(lab.host("r"), "snmpCounters");

@@ -26,7 +26,17 @@ describe("addLineMarkers", () => {
   });
 
   it("may mark code lines inside a ${...} substitution, but never template text", () => {
-    const src = ["const a = 1;", "const t = `head ${a +", "  1", "} middle ${", "  `nested", "text`", "} tail", "end`;", "t"];
+    const src = [
+      "const a = 1;",
+      "const t = `head ${a +",
+      "  1",
+      "} middle ${",
+      "  `nested",
+      "text`",
+      "} tail",
+      "end`;",
+      "t",
+    ];
     const out = marked(src);
     // Lines 5 "  `nested" and 7 "} tail" start in code (so may be marked); 6 and 8 start in template text.
     expect(out[5]).toBe("text`");
@@ -52,7 +62,17 @@ describe("addLineMarkers", () => {
   });
 
   it("leaves lines inside block comments unmarked", () => {
-    const src = ["/* a block", "   comment with `backtick and 'quote", " */", "const x = 1; /* another", "one */ const y = 2;", "/**", " * doc", " */", "x + y"];
+    const src = [
+      "/* a block",
+      "   comment with `backtick and 'quote",
+      " */",
+      "const x = 1; /* another",
+      "one */ const y = 2;",
+      "/**",
+      " * doc",
+      " */",
+      "x + y",
+    ];
     const out = marked(src);
     expect(isMarked(out[0], 1)).toBe(true);
     expect(out.slice(1, 3)).toEqual(src.slice(1, 3));
@@ -83,9 +103,23 @@ describe("addLineMarkers", () => {
   });
 
   it("keeps TypeScript that tslab type-checks valid", () => {
-    const src = ["interface P {", "  x: number;", "  y: string;", "}", "const p: P = {", "  x: 1,", "  y: `a", "b`,", "};", "p"];
+    const src = [
+      "interface P {",
+      "  x: number;",
+      "  y: string;",
+      "}",
+      "const p: P = {",
+      "  x: 1,",
+      "  y: `a",
+      "b`,",
+      "};",
+      "p",
+    ];
     const out = addLineMarkers(src.join("\n"));
-    const js = ts.transpileModule(out, { compilerOptions: { target: ts.ScriptTarget.ES2020 }, reportDiagnostics: true });
+    const js = ts.transpileModule(out, {
+      compilerOptions: { target: ts.ScriptTarget.ES2020 },
+      reportDiagnostics: true,
+    });
     expect(js.diagnostics ?? []).toEqual([]);
     expect(evaluate(js.outputText)).toEqual({ x: 1, y: "a\nb" });
   });
@@ -98,7 +132,14 @@ describe("addLineMarkers", () => {
 
 describe("cellLineOf", () => {
   it("maps a line of the executed JS to the nearest marker at or above it", () => {
-    const js = ["(function () {", "/*@L1*/const a = 1;", "/*@L2*/function f() {", "    return 1;", "/*@L4*/}", "})()"].join("\n");
+    const js = [
+      "(function () {",
+      "/*@L1*/const a = 1;",
+      "/*@L2*/function f() {",
+      "    return 1;",
+      "/*@L4*/}",
+      "})()",
+    ].join("\n");
     expect(cellLineOf(js, 1)).toBeUndefined();
     expect(cellLineOf(js, 2)).toBe(1);
     expect(cellLineOf(js, 3)).toBe(2);
@@ -113,8 +154,18 @@ describe("cellLineOf", () => {
   });
 
   it("finds cell lines through a real TypeScript compile", () => {
-    const cell = ["const a: number = 1;", "", "type T = { n: number };", "function boom(t: T): never {", "  throw new Error(`bad ${t.n}`);", "}", "boom({ n: a });"];
-    const js = ts.transpileModule(addLineMarkers(cell.join("\n")), { compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS } }).outputText;
+    const cell = [
+      "const a: number = 1;",
+      "",
+      "type T = { n: number };",
+      "function boom(t: T): never {",
+      "  throw new Error(`bad ${t.n}`);",
+      "}",
+      "boom({ n: a });",
+    ];
+    const js = ts.transpileModule(addLineMarkers(cell.join("\n")), {
+      compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS },
+    }).outputText;
     const lines = js.split("\n");
     const lineOf = (needle: string) => cellLineOf(js, lines.findIndex((l) => l.includes(needle)) + 1);
     expect(lineOf("throw new Error")).toBe(5);

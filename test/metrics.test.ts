@@ -55,16 +55,35 @@ describe("metrics", () => {
   });
 
   it("estimates quantiles from buckets as histogram_quantile does", () => {
-    const b = [{ le: 1, count: 50 }, { le: 2, count: 100 }, { le: Infinity, count: 100 }];
+    const b = [
+      { le: 1, count: 50 },
+      { le: 2, count: 100 },
+      { le: Infinity, count: 100 },
+    ];
     expect(bucketQuantile(0.5, b)).toBe(1);
     expect(bucketQuantile(0.75, b)).toBe(1.5);
     expect(bucketQuantile(0.25, b)).toBe(0.5);
-    expect(bucketQuantile(0.99, [{ le: 1, count: 1 }, { le: Infinity, count: 10 }])).toBe(1);
+    expect(
+      bucketQuantile(0.99, [
+        { le: 1, count: 1 },
+        { le: Infinity, count: 10 },
+      ]),
+    ).toBe(1);
   });
 
   it("reads /proc/net/dev", () => {
-    const text = "Inter-|   Receive |  Transmit\n face |bytes packets ...\n    lo: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n  eth0: 740 10 0 1 0 0 0 0 370 5 0 0 0 0 0 0\n";
-    expect(parseNetDev(text).eth0).toEqual({ rx_bytes: 740, rx_packets: 10, rx_errs: 0, rx_drop: 1, tx_bytes: 370, tx_packets: 5, tx_errs: 0, tx_drop: 0 });
+    const text =
+      "Inter-|   Receive |  Transmit\n face |bytes packets ...\n    lo: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n  eth0: 740 10 0 1 0 0 0 0 370 5 0 0 0 0 0 0\n";
+    expect(parseNetDev(text).eth0).toEqual({
+      rx_bytes: 740,
+      rx_packets: 10,
+      rx_errs: 0,
+      rx_drop: 1,
+      tx_bytes: 370,
+      tx_packets: 5,
+      tx_errs: 0,
+      tx_drop: 0,
+    });
     expect(Object.keys(parseNetDev(text))).toEqual(["lo", "eth0"]);
   });
 

@@ -8,7 +8,11 @@ import { multicastMac, parseIgmp, receiver, send } from "../helpers/multicast";
 
 const MULTICAST = join(__dirname, "..", "helpers", "multicast.ts");
 type Multicast = typeof multicastModule;
-const inHost = <K extends "receiver" | "send" | "igmpGroups">(host: LabHost, fn: K, ...args: Parameters<Multicast[K]>) => host.run<Multicast, K>(MULTICAST, fn, ...args);
+const inHost = <K extends "receiver" | "send" | "igmpGroups">(
+  host: LabHost,
+  fn: K,
+  ...args: Parameters<Multicast[K]>
+) => host.run<Multicast, K>(MULTICAST, fn, ...args);
 
 const IGMP = [
   "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter",
@@ -24,7 +28,14 @@ describe("multicast helpers", () => {
   it("reads /proc/net/igmp, whose groups are printed in the machine's byte order", () => {
     expect(parseIgmp(IGMP, true)).toEqual([
       { device: "lo", version: "V3", groups: [{ group: "224.0.0.1", users: 1 }] },
-      { device: "eth0", version: "V3", groups: [{ group: "239.55.0.1", users: 2 }, { group: "224.0.0.1", users: 1 }] },
+      {
+        device: "eth0",
+        version: "V3",
+        groups: [
+          { group: "239.55.0.1", users: 2 },
+          { group: "224.0.0.1", users: 1 },
+        ],
+      },
     ]);
     // The same text from a big-endian machine would mean other groups.
     expect(parseIgmp(IGMP, false)[1].groups[0].group).toBe("1.0.55.239");
@@ -57,7 +68,10 @@ describe("multicast helpers", () => {
 const noLab = labAccess().mode === "none" ? (labAccess() as { reason: string }).reason : "";
 describe.skipIf(!!noLab)(`multicast inside a lab${noLab ? ` (skipped: ${noLab})` : ""}`, () => {
   it("delivers a group's datagrams to members only, and the kernel lists the membership", async () => {
-    const lab = await startLab({ hosts: { a: {}, b: {}, c: {} }, links: [{ between: ["a", "b", "c"], subnet: "10.9.55.0/24" }] });
+    const lab = await startLab({
+      hosts: { a: {}, b: {}, c: {} },
+      links: [{ between: ["a", "b", "c"], subnet: "10.9.55.0/24" }],
+    });
     try {
       const b = await inHost(lab.host("b"), "receiver", 5000);
       const c = await inHost(lab.host("c"), "receiver", 5000);
@@ -65,8 +79,12 @@ describe.skipIf(!!noLab)(`multicast inside a lab${noLab ? ` (skipped: ${noLab})`
       expect(await b.join("239.9.9.9", lab.address("b"))).toBe(false);
       const groups = await inHost(lab.host("b"), "igmpGroups");
       expect(groups.find((d) => d.device === "eth0")!.groups.map((g) => g.group)).toContain("239.9.9.9");
-      expect(await inHost(lab.host("a"), "send", "239.9.9.9", 5000, ["m1", "m2"], { multicastInterface: lab.address("a") })).toEqual({ sent: 2 });
-      expect(await inHost(lab.host("a"), "send", "10.9.55.255", 5000, ["bc"], { broadcast: true })).toEqual({ sent: 1 });
+      expect(
+        await inHost(lab.host("a"), "send", "239.9.9.9", 5000, ["m1", "m2"], { multicastInterface: lab.address("a") }),
+      ).toEqual({ sent: 2 });
+      expect(await inHost(lab.host("a"), "send", "10.9.55.255", 5000, ["bc"], { broadcast: true })).toEqual({
+        sent: 1,
+      });
       await new Promise((r) => setTimeout(r, 300));
       expect([await b.count("m"), await c.count("m")]).toEqual([2, 0]);
       expect([await b.count("bc"), await c.count("bc")]).toEqual([1, 1]);

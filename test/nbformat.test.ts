@@ -43,7 +43,8 @@ function sample(): Notebook {
               "text/html": "<table>\n<tr><td>1</td></tr>\n</table>",
               "application/json": { b: [1, 2, { c: "d" }], a: "x\ny" },
               "application/vnd.wirebook.table+json": { rows: [[1, 2]], columns: ["x", "y"] },
-              "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+              "image/png":
+                "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
             },
             metadata: { isolated: true },
           },
@@ -55,7 +56,14 @@ function sample(): Notebook {
         source: "throw new Error('boom')",
         metadata: { tags: ["raises-exception"] },
         execution_count: 5,
-        outputs: [{ output_type: "error", ename: "Error", evalue: "boom", traceback: ["Error: boom", "    at Cell [5], line 1"] }],
+        outputs: [
+          {
+            output_type: "error",
+            ename: "Error",
+            evalue: "boom",
+            traceback: ["Error: boom", "    at Cell [5], line 1"],
+          },
+        ],
       },
       { id: "code-4", cell_type: "code", source: "", metadata: {}, execution_count: null, outputs: [] },
       { id: "raw-1", cell_type: "raw", source: "raw\ntext\n", metadata: { format: "text/plain" } },
@@ -110,7 +118,11 @@ describe("the written file", () => {
   it("is nbformat 4.5 with a wirebook kernelspec and TypeScript language_info", () => {
     expect(json.nbformat).toBe(4);
     expect(json.nbformat_minor).toBe(5);
-    expect(json.metadata.kernelspec).toEqual({ name: "wirebook", display_name: "TypeScript (wirebook)", language: "typescript" });
+    expect(json.metadata.kernelspec).toEqual({
+      name: "wirebook",
+      display_name: "TypeScript (wirebook)",
+      language: "typescript",
+    });
     expect(json.metadata.language_info).toMatchObject({ name: "typescript", file_extension: ".ts" });
     expect(json.metadata.custom).toEqual({ keep: true });
   });
@@ -120,7 +132,15 @@ describe("the written file", () => {
     const noIds = tmpFile();
     writeFileSync(
       noIds,
-      JSON.stringify({ nbformat: 4, nbformat_minor: 4, metadata: {}, cells: [{ cell_type: "code", source: "1", metadata: {}, outputs: [] }, { cell_type: "markdown", source: "x", metadata: {} }] }),
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 4,
+        metadata: {},
+        cells: [
+          { cell_type: "code", source: "1", metadata: {}, outputs: [] },
+          { cell_type: "markdown", source: "x", metadata: {} },
+        ],
+      }),
     );
     const out = tmpFile();
     writeNotebook(out, readNotebook(noIds));
@@ -155,7 +175,12 @@ describe("the written file", () => {
     expect(json.cells[1].execution_count).toBe(3);
     expect(json.cells[1].outputs[2]).toMatchObject({ output_type: "execute_result", execution_count: 3 });
     expect(json.cells[2].outputs[0].metadata).toEqual({ isolated: true });
-    expect(json.cells[3].outputs[0]).toEqual({ output_type: "error", ename: "Error", evalue: "boom", traceback: ["Error: boom", "    at Cell [5], line 1"] });
+    expect(json.cells[3].outputs[0]).toEqual({
+      output_type: "error",
+      ename: "Error",
+      evalue: "boom",
+      traceback: ["Error: boom", "    at Cell [5], line 1"],
+    });
     expect(json.cells[4].execution_count).toBeNull();
     expect(json.cells[0]).not.toHaveProperty("outputs");
     expect(json.cells[0]).not.toHaveProperty("execution_count");
@@ -188,7 +213,11 @@ describe("reading", () => {
             execution_count: 1,
             outputs: [
               { output_type: "stream", name: "stdout", text: ["1\n", "2\n"] },
-              { output_type: "display_data", data: { "text/plain": ["p\n", "q"], "application/json": ["kept", "as list"] }, metadata: {} },
+              {
+                output_type: "display_data",
+                data: { "text/plain": ["p\n", "q"], "application/json": ["kept", "as list"] },
+                metadata: {},
+              },
             ],
           },
         ],
@@ -209,14 +238,38 @@ describe("malformed notebooks", () => {
     ["no nbformat", JSON.stringify({ cells: [] })],
     ["JSON that is not an object", "[1, 2, 3]"],
     ["cells not a list", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: { a: 1 } })],
-    ["cell without cell_type", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ source: "x", metadata: {} }] })],
+    [
+      "cell without cell_type",
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ source: "x", metadata: {} }] }),
+    ],
     ["cell that is not an object", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [null] })],
-    ["cell without source", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", metadata: {}, outputs: [] }] })],
+    [
+      "cell without source",
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: "code", metadata: {}, outputs: [] }],
+      }),
+    ],
     [
       "unknown output_type",
-      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: [{ output_type: "bogus" }] }] }),
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: [{ output_type: "bogus" }] }],
+      }),
     ],
-    ["outputs not a list", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: "nope" }] })],
+    [
+      "outputs not a list",
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: "nope" }],
+      }),
+    ],
   ];
 
   it.each(cases)("%s: one NotebookError whose message names the file", (_what, content) => {
@@ -243,7 +296,18 @@ describe("malformed notebooks", () => {
 
   it("names the cell that is wrong", () => {
     const file = tmpFile();
-    writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "markdown", source: "", metadata: {} }, { cell_type: "cod", source: "" }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          { cell_type: "markdown", source: "", metadata: {} },
+          { cell_type: "cod", source: "" },
+        ],
+      }),
+    );
     expect(() => readNotebook(file)).toThrow(/cell 2/);
   });
 });

@@ -13,23 +13,69 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const a = "10.0.0.1";
 const b = "10.0.0.2";
-const probe = ipv4.encode({ protocol: PROTO.UDP, src: a, dst: b, id: 9, ttl: 1, payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe") }, { src: a, dst: b }) });
+const probe = ipv4.encode({
+  protocol: PROTO.UDP,
+  src: a,
+  dst: b,
+  id: 9,
+  ttl: 1,
+  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe") }, { src: a, dst: b }),
+});
 const packets = [
-  ipv4.encode({ protocol: PROTO.ICMP, src: a, dst: b, payload: icmp.encode({ kind: "echo-request", id: 0x1234, seq: 1, data: Buffer.from("abcd") }) }),
-  ipv4.encode({ protocol: PROTO.ICMP, src: b, dst: a, payload: icmp.encode({ kind: "echo-reply", id: 0x1234, seq: 1, data: Buffer.from("abcd") }) }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: a,
+    dst: b,
+    payload: icmp.encode({ kind: "echo-request", id: 0x1234, seq: 1, data: Buffer.from("abcd") }),
+  }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "echo-reply", id: 0x1234, seq: 1, data: Buffer.from("abcd") }),
+  }),
   probe,
-  ipv4.encode({ protocol: PROTO.ICMP, src: b, dst: a, payload: icmp.encode({ kind: "time-exceeded", code: 0, original: probe }) }),
-  ipv4.encode({ protocol: PROTO.ICMP, src: b, dst: a, payload: icmp.encode({ kind: "destination-unreachable", code: 4, nextHopMtu: 1400, original: probe }) }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "time-exceeded", code: 0, original: probe }),
+  }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "destination-unreachable", code: 4, nextHopMtu: 1400, original: probe }),
+  }),
 ];
-const frame = (p: Buffer) => ethernet.encode({ dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01", ethertype: 0x0800, payload: p });
+const frame = (p: Buffer) =>
+  ethernet.encode({ dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01", ethertype: 0x0800, payload: p });
 const t0 = 1_700_000_000_000.25; // ms since the epoch, with 250 µs
 
 /** tshark's fields, one row per frame, first occurrence of each (an ICMP error holds two IPs). */
 async function tsharkFields(file: string, fields: string[], occurrence: "f" | "a" = "f"): Promise<string[][]> {
-  const args = ["-r", file, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=/t", "-E", `occurrence=${occurrence}`, "-E", "aggregator=;"];
+  const args = [
+    "-r",
+    file,
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-T",
+    "fields",
+    "-E",
+    "separator=/t",
+    "-E",
+    `occurrence=${occurrence}`,
+    "-E",
+    "aggregator=;",
+  ];
   const r = await run("tshark", [...args, ...fields.flatMap((f) => ["-e", f])]);
   expect(r.code, r.stderr).toBe(0);
-  return r.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
+  return r.stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.split("\t"));
 }
 async function malformed(file: string): Promise<string> {
   const r = await run("tshark", ["-r", file, "-Y", "_ws.malformed || _ws.expert.severity >= warning"]);
@@ -44,7 +90,22 @@ describe("PcapWriter + tshark", () => {
     packets.forEach((p, i) => w.write(frame(p), t0 + i));
     w.close();
     w.close(); // idempotent
-    const rows = await tsharkFields(file, ["frame.time_epoch", "eth.type", "ip.src", "ip.proto", "icmp.type", "icmp.code", "icmp.ident", "icmp.seq", "icmp.mtu", "udp.srcport", "udp.dstport", "ip.checksum.status", "icmp.checksum.status", "udp.checksum.status"]);
+    const rows = await tsharkFields(file, [
+      "frame.time_epoch",
+      "eth.type",
+      "ip.src",
+      "ip.proto",
+      "icmp.type",
+      "icmp.code",
+      "icmp.ident",
+      "icmp.seq",
+      "icmp.mtu",
+      "udp.srcport",
+      "udp.dstport",
+      "ip.checksum.status",
+      "icmp.checksum.status",
+      "udp.checksum.status",
+    ]);
     expect(rows).toEqual([
       ["1700000000.000250000", "0x0800", a, "1", "8", "0", "4660", "1", "", "", "", "1", "1", ""],
       ["1700000000.001250000", "0x0800", b, "1", "0", "0", "4660", "1", "", "", "", "1", "1", ""],
@@ -63,12 +124,24 @@ describe("PcapWriter + tshark", () => {
 
   it("writes a raw IP (linktype 101) file, and cuts records at the snaplen keeping the wire length", async () => {
     const file = join(dir, "raw.pcap");
-    writeFileSync(file, encodePcap(packets.map((data, i) => ({ data, time: t0 + i })), { linktype: LINKTYPE.RAW, snaplen: 40 }));
+    writeFileSync(
+      file,
+      encodePcap(
+        packets.map((data, i) => ({ data, time: t0 + i })),
+        { linktype: LINKTYPE.RAW, snaplen: 40 },
+      ),
+    );
     const rows = await tsharkFields(file, ["frame.len", "frame.cap_len", "ip.src"]);
     expect(rows.map((r) => r.map(Number).slice(0, 2))).toEqual(packets.map((p) => [p.length, Math.min(p.length, 40)]));
     expect(rows.map((r) => r[2])).toEqual([a, b, a, b, b]);
     const full = join(dir, "raw-full.pcap");
-    writeFileSync(full, encodePcap(packets.map((data) => ({ data })), { linktype: LINKTYPE.RAW }));
+    writeFileSync(
+      full,
+      encodePcap(
+        packets.map((data) => ({ data })),
+        { linktype: LINKTYPE.RAW },
+      ),
+    );
     expect((await tsharkFields(full, ["icmp.type"])).map((r) => r[0])).toEqual(["8", "0", "", "11", "3"]);
     expect(await malformed(full)).toBe("");
   });

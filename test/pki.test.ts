@@ -16,9 +16,17 @@ describe("npm run pki -- --out DIR", () => {
   const out = join(dir, "cli");
   let lab: Record<string, string>;
   beforeAll(() => {
-    execFileSync(process.execPath, ["--require", "tsx/cjs", "helpers/pki-cli.ts", "--out", out], { cwd: root, stdio: "pipe" });
+    execFileSync(process.execPath, ["--require", "tsx/cjs", "helpers/pki-cli.ts", "--out", out], {
+      cwd: root,
+      stdio: "pipe",
+    });
     const f = (name: string) => join(out, name);
-    lab = Object.fromEntries(["root-ca", "intermediate-ca", "server", "server-key", "client", "client-key", "expired-server"].map((n) => [n, f(`${n}.pem`)]));
+    lab = Object.fromEntries(
+      ["root-ca", "intermediate-ca", "server", "server-key", "client", "client-key", "expired-server"].map((n) => [
+        n,
+        f(`${n}.pem`),
+      ]),
+    );
   }, 60_000);
 
   const verify = (...args: string[]) => spawnSync("openssl", ["verify", ...args], { encoding: "utf8" });
@@ -38,9 +46,18 @@ describe("npm run pki -- --out DIR", () => {
   });
 
   it("openssl verify checks the purposes: serverAuth for the server, clientAuth for the client", () => {
-    expect(verify("-purpose", "sslserver", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.server).status).toBe(0);
-    expect(verify("-purpose", "sslclient", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.client).status).toBe(0);
-    expect(verify("-purpose", "sslclient", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.server).status).not.toBe(0);
+    expect(
+      verify("-purpose", "sslserver", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.server)
+        .status,
+    ).toBe(0);
+    expect(
+      verify("-purpose", "sslclient", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.client)
+        .status,
+    ).toBe(0);
+    expect(
+      verify("-purpose", "sslclient", "-CAfile", lab["root-ca"], "-untrusted", lab["intermediate-ca"], lab.server)
+        .status,
+    ).not.toBe(0);
   });
 
   it("openssl verify rejects a leaf without its intermediate (error 20)", () => {
@@ -56,7 +73,8 @@ describe("npm run pki -- --out DIR", () => {
   });
 
   it("the intermediate may sign leaves only (pathlen 0); the root is a CA; the leaf has SAN localhost and 127.0.0.1", () => {
-    const text = (file: string) => execFileSync("openssl", ["x509", "-in", file, "-noout", "-text"], { encoding: "utf8" });
+    const text = (file: string) =>
+      execFileSync("openssl", ["x509", "-in", file, "-noout", "-text"], { encoding: "utf8" });
     expect(text(lab["intermediate-ca"])).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     expect(text(lab["root-ca"])).toMatch(/Basic Constraints: critical\s+CA:TRUE/);
     expect(text(lab["root-ca"])).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/);
@@ -66,7 +84,10 @@ describe("npm run pki -- --out DIR", () => {
   });
 
   it("a bad argument exits 2 with a usage line", () => {
-    const r = spawnSync(process.execPath, ["--require", "tsx/cjs", "helpers/pki-cli.ts", "--bogus"], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--require", "tsx/cjs", "helpers/pki-cli.ts", "--bogus"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("usage: npm run pki -- --out DIR");
   });
@@ -82,7 +103,19 @@ describe("a TLS server using the lab chain", () => {
   it("openssl s_client completes a TLS 1.3 handshake and verifies the chain", async () => {
     const server = await tlsServer({ key: lab.server.keyPem, cert: chainPem(lab.server) }, (s) => s.end("hello\n"));
     try {
-      const r = await openssl(["s_client", "-connect", `127.0.0.1:${server.port}`, "-CAfile", join(dir, "root.pem"), "-servername", "localhost", "-tls1_3", "-brief", "-verify_return_error", "-ign_eof"]);
+      const r = await openssl([
+        "s_client",
+        "-connect",
+        `127.0.0.1:${server.port}`,
+        "-CAfile",
+        join(dir, "root.pem"),
+        "-servername",
+        "localhost",
+        "-tls1_3",
+        "-brief",
+        "-verify_return_error",
+        "-ign_eof",
+      ]);
       expect(r.stderr).toContain("Protocol version: TLSv1.3");
       expect(r.stderr).toContain("Verification: OK");
       expect(r.stderr).toContain("Peer certificate: CN = localhost, O = wirebook lab");
@@ -97,7 +130,17 @@ describe("a TLS server using the lab chain", () => {
     writeFileSync(join(dir, "other.pem"), other.certPem);
     const server = await tlsServer({ key: lab.server.keyPem, cert: chainPem(lab.server) });
     try {
-      const r = await openssl(["s_client", "-connect", `127.0.0.1:${server.port}`, "-CAfile", join(dir, "other.pem"), "-servername", "localhost", "-brief", "-verify_return_error"]);
+      const r = await openssl([
+        "s_client",
+        "-connect",
+        `127.0.0.1:${server.port}`,
+        "-CAfile",
+        join(dir, "other.pem"),
+        "-servername",
+        "localhost",
+        "-brief",
+        "-verify_return_error",
+      ]);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/unable to get local issuer certificate|certificate verify failed/);
     } finally {
@@ -106,10 +149,24 @@ describe("a TLS server using the lab chain", () => {
   });
 
   it("validity windows can be set: a not-yet-valid certificate is refused by openssl", () => {
-    const future = createServerCert(lab.intermediate, "localhost", { notBefore: new Date(Date.now() + 10 * 86_400_000), notAfter: new Date(Date.now() + 20 * 86_400_000) });
+    const future = createServerCert(lab.intermediate, "localhost", {
+      notBefore: new Date(Date.now() + 10 * 86_400_000),
+      notAfter: new Date(Date.now() + 20 * 86_400_000),
+    });
     writeFileSync(join(dir, "future.pem"), future.certPem);
     writeFileSync(join(dir, "intermediate.pem"), lab.intermediate.certPem);
-    const r = spawnSync("openssl", ["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "intermediate.pem"), join(dir, "future.pem")], { encoding: "utf8" });
+    const r = spawnSync(
+      "openssl",
+      [
+        "verify",
+        "-CAfile",
+        join(dir, "root.pem"),
+        "-untrusted",
+        join(dir, "intermediate.pem"),
+        join(dir, "future.pem"),
+      ],
+      { encoding: "utf8" },
+    );
     expect(r.stdout + r.stderr).toMatch(/error 9 at 0 depth lookup: certificate is not yet valid/);
   });
 

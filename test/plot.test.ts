@@ -13,7 +13,19 @@ describe("traces", () => {
     title: "cwnd over time",
     x: { title: "time (RTTs)" },
     y: { title: "cwnd (segments)" },
-    series: { reno: [[0, 1], [1, 2], [2, 4], [3, 8]] as Array<[number, number]>, cubic: [[0, 1], [1, 3], [2, 6]] as Array<[number, number]> },
+    series: {
+      reno: [
+        [0, 1],
+        [1, 2],
+        [2, 4],
+        [3, 8],
+      ] as Array<[number, number]>,
+      cubic: [
+        [0, 1],
+        [1, 3],
+        [2, 6],
+      ] as Array<[number, number]>,
+    },
     step: true,
     events: [{ x: 2, label: "loss" }],
   };
@@ -35,9 +47,28 @@ describe("traces", () => {
   });
 
   it("a fixed domain keeps the axes identical when the data changes", async () => {
-    const axisOf = (svg: string) => svg.slice(svg.indexOf('class="mark-group role-axis'), svg.indexOf('class="mark-line'));
-    const a = await traces({ ...options, y: { title: "ms", domain: [0, 50] }, series: { x: [[0, 1], [1, 7]] } });
-    const b = await traces({ ...options, y: { title: "ms", domain: [0, 50] }, series: { x: [[0, 3], [1, 9]] } });
+    const axisOf = (svg: string) =>
+      svg.slice(svg.indexOf('class="mark-group role-axis'), svg.indexOf('class="mark-line'));
+    const a = await traces({
+      ...options,
+      y: { title: "ms", domain: [0, 50] },
+      series: {
+        x: [
+          [0, 1],
+          [1, 7],
+        ],
+      },
+    });
+    const b = await traces({
+      ...options,
+      y: { title: "ms", domain: [0, 50] },
+      series: {
+        x: [
+          [0, 3],
+          [1, 9],
+        ],
+      },
+    });
     expect(axisOf(a.svg)).toBe(axisOf(b.svg));
     expect(a.svg).not.toBe(b.svg);
   });
@@ -45,7 +76,12 @@ describe("traces", () => {
 
 describe("histogram and bars", () => {
   it("a histogram has a bar per bin and a fixed share axis", async () => {
-    const c = await histogram({ title: "RTT", x: { title: "RTT (ms)", domain: [0, 10] }, values: [1, 1, 2, 3, 3, 3, 10], bins: 10 });
+    const c = await histogram({
+      title: "RTT",
+      x: { title: "RTT (ms)", domain: [0, 10] },
+      values: [1, 1, 2, 3, 3, 3, 10],
+      bins: 10,
+    });
     wellFormed(c.svg);
     expect(count(c.svg, 'aria-roledescription="bar"')).toBe(10); // every bin, empty ones too
     expect(c.svg).toContain("RTT (ms)");
@@ -61,7 +97,7 @@ describe("histogram and bars", () => {
     const c = await bars({ title: "requests per backend", rows, x: { title: "backend" }, y: { title: "requests" } });
     wellFormed(c.svg);
     expect(count(c.svg, 'aria-roledescription="bar"')).toBe(3);
-    expect(c.svg).toContain('role-legend');
+    expect(c.svg).toContain("role-legend");
     expect(c.summary).toBe("requests per backend: 2 bars (stacked)");
   });
 });
@@ -84,20 +120,32 @@ describe("timeline", () => {
 
 describe("measured charts", () => {
   const measured = (ys: number[]) =>
-    traces({ title: "latency", measured: true, x: { title: "request", domain: [0, 3] }, y: { title: "ms", domain: [0, 50] }, series: { a: ys.map((y, i) => [i, y] as [number, number]) } });
+    traces({
+      title: "latency",
+      measured: true,
+      x: { title: "request", domain: [0, 3] },
+      y: { title: "ms", domain: [0, 50] },
+      series: { a: ys.map((y, i) => [i, y] as [number, number]) },
+    });
 
   it("keep their rows in the 'measured' dataset and need fixed domains", async () => {
     const c = await measured([1, 2, 3]);
     expect(c.spec.datasets.measured).toHaveLength(3);
     expect(c.spec.data).toEqual({ name: "measured" });
-    await expect(traces({ title: "t", measured: true, x: { title: "x" }, y: { title: "y", domain: [0, 1] }, series: {} })).rejects.toThrow(/fixed domain on its "x" axis/);
+    await expect(
+      traces({ title: "t", measured: true, x: { title: "x" }, y: { title: "y", domain: [0, 1] }, series: {} }),
+    ).rejects.toThrow(/fixed domain on its "x" axis/);
   });
 
   it("differ between runs only where fixtures/nbval-sanitize.cfg sanitizes", async () => {
     const { loadSanitizeConfig, sanitize } = await import("../kernel/sanitize");
     const { comparable } = await import("../kernel/compare");
     const rules = loadSanitizeConfig(require("node:path").join(__dirname, "..", "fixtures", "nbval-sanitize.cfg"));
-    const out = async (ys: number[]) => ({ output_type: "display_data" as const, data: (await measured(ys))[JUPYTER_DISPLAY](), metadata: {} });
+    const out = async (ys: number[]) => ({
+      output_type: "display_data" as const,
+      data: (await measured(ys))[JUPYTER_DISPLAY](),
+      metadata: {},
+    });
     const [a, b] = await Promise.all([out([1, 2, 3]), out([7, 30, 12])]);
     expect(a.data["image/svg+xml"]).not.toBe(b.data["image/svg+xml"]);
     expect(comparable([a], rules)).toEqual(comparable([b], rules));
@@ -105,7 +153,13 @@ describe("measured charts", () => {
     // marks only, not the size of the SVG.
     expect(comparable([a], rules)).toEqual(comparable([await out([1, 2, 3, 80, 5])], rules));
     // A change of structure (one more line) is still a difference.
-    const twoLines = await traces({ title: "latency", measured: true, x: { title: "request", domain: [0, 3] }, y: { title: "ms", domain: [0, 50] }, series: { a: [[0, 1]], b: [[0, 2]] } });
+    const twoLines = await traces({
+      title: "latency",
+      measured: true,
+      x: { title: "request", domain: [0, 3] },
+      y: { title: "ms", domain: [0, 50] },
+      series: { a: [[0, 1]], b: [[0, 2]] },
+    });
     expect(comparable([a], rules)).not.toEqual(comparable([{ ...a, data: twoLines[JUPYTER_DISPLAY]() }], rules));
     expect(sanitize("no chart here", rules)).toBe("no chart here");
   });
@@ -122,7 +176,14 @@ describe("measured charts", () => {
 
 describe("display bundle", () => {
   it("holds the vega-lite spec as an object, the SVG and a text summary", async () => {
-    const c = await chart({ mark: "point", data: { values: [{ a: 1, b: 2 }] }, encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } } }, "one point");
+    const c = await chart(
+      {
+        mark: "point",
+        data: { values: [{ a: 1, b: 2 }] },
+        encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } },
+      },
+      "one point",
+    );
     const bundle = c[JUPYTER_DISPLAY]();
     expect(typeof bundle[VEGA_LITE_MIME]).toBe("object");
     expect((bundle[VEGA_LITE_MIME] as any).$schema).toMatch(/vega-lite\/v5/);
@@ -132,6 +193,8 @@ describe("display bundle", () => {
   });
 
   it("an invalid spec is one clear error", async () => {
-    await expect(chart({ mark: "no-such-mark" }, "x")).rejects.toThrow(/vega-lite cannot compile this chart \(mark "no-such-mark"\)/);
+    await expect(chart({ mark: "no-such-mark" }, "x")).rejects.toThrow(
+      /vega-lite cannot compile this chart \(mark "no-such-mark"\)/,
+    );
   });
 });

@@ -10,7 +10,8 @@ import { byState, classify, isOwned, listen, PortScanError, scan } from "../help
 
 const PORTSCAN = join(__dirname, "..", "helpers", "portscan.ts");
 type Portscan = typeof portscanModule;
-const inHost = <K extends "scan" | "listen">(host: LabHost, fn: K, ...args: Parameters<Portscan[K]>) => host.run<Portscan, K>(PORTSCAN, fn, ...args);
+const inHost = <K extends "scan" | "listen">(host: LabHost, fn: K, ...args: Parameters<Portscan[K]>) =>
+  host.run<Portscan, K>(PORTSCAN, fn, ...args);
 
 const iface = (address: string, netmask: string, mac: string): NetworkInterfaceInfo =>
   ({ address, netmask, mac, family: "IPv4", internal: false, cidr: null }) as NetworkInterfaceInfo;
@@ -43,15 +44,29 @@ describe("portscan", () => {
 
   it("finds open and closed ports on loopback, in the order given, a few at a time", async () => {
     const servers = await Promise.all(
-      [0, 1, 2].map(() => new Promise<net.Server>((r) => { const s = net.createServer((c) => c.end()); s.listen(0, "127.0.0.1", () => r(s)); })),
+      [0, 1, 2].map(
+        () =>
+          new Promise<net.Server>((r) => {
+            const s = net.createServer((c) => c.end());
+            s.listen(0, "127.0.0.1", () => r(s));
+          }),
+      ),
     );
     const open = servers.map((s) => (s.address() as net.AddressInfo).port);
     const closedServer = servers.pop()!;
     await new Promise((r) => closedServer.close(r));
     const report = await scan("127.0.0.1", [open[2], open[0], open[1]], { concurrency: 2 });
-    expect(report.results.map((r) => [r.port, r.state])).toEqual([[open[2], "closed"], [open[0], "open"], [open[1], "open"]]);
+    expect(report.results.map((r) => [r.port, r.state])).toEqual([
+      [open[2], "closed"],
+      [open[0], "open"],
+      [open[1], "open"],
+    ]);
     expect(report.maxInFlight).toBe(2);
-    expect(byState(report.results)).toEqual({ open: [open[0], open[1]].sort((a, b) => a - b), closed: [open[2]], filtered: [] });
+    expect(byState(report.results)).toEqual({
+      open: [open[0], open[1]].sort((a, b) => a - b),
+      closed: [open[2]],
+      filtered: [],
+    });
     for (const s of servers) s.close();
   });
 
@@ -69,7 +84,12 @@ describe.skipIf(!!noLab)(`portscan inside a lab${noLab ? ` (skipped: ${noLab})` 
     const lab = await startLab({ hosts: { s: {}, t: {} }, links: [{ between: ["s", "t"], subnet: "10.9.52.0/24" }] });
     try {
       await inHost(lab.host("t"), "listen", [22]);
-      await lab.host("t").exec(["nft", "-f", "-"], "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 23 drop\n  tcp dport 25 reject with tcp reset\n }\n}\n");
+      await lab
+        .host("t")
+        .exec(
+          ["nft", "-f", "-"],
+          "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 23 drop\n  tcp dport 25 reject with tcp reset\n }\n}\n",
+        );
       const report = await inHost(lab.host("s"), "scan", lab.address("t"), [22, 23, 25, 26], { timeoutMs: 300 });
       expect(report.results.map((r) => r.state)).toEqual(["open", "filtered", "closed", "closed"]);
       expect(report.results[1].reason).toBe("no answer within 300 ms");

@@ -9,7 +9,12 @@ describe("the channel", () => {
   it("sends the streams round robin, one packet per interval", () => {
     const p = transmit(base);
     expect(p.slice(0, 6).map((x) => [x.seq, x.stream, x.index, x.sent])).toEqual([
-      [0, 0, 0, 0], [1, 1, 0, 1], [2, 2, 0, 2], [3, 3, 0, 3], [4, 0, 1, 4], [5, 1, 1, 5],
+      [0, 0, 0, 0],
+      [1, 1, 0, 1],
+      [2, 2, 0, 2],
+      [3, 3, 0, 3],
+      [4, 0, 1, 4],
+      [5, 1, 1, 5],
     ]);
     expect(p.every((x) => x.arrived === x.sent + 50 && x.lost === 0)).toBe(true);
   });
@@ -45,8 +50,12 @@ describe("TCP vs QUIC", () => {
   it("never delivers later with QUIC than with TCP, at random losses", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = simulateHol({ ...base, loss: 0.05, seed });
-      r.quic.streams.forEach((s, i) => s.delivered.forEach((t, k) => expect(t).toBeLessThanOrEqual(r.tcp.streams[i].delivered[k])));
-      r.tcp.streams.forEach((s) => s.delivered.forEach((t, k) => k && expect(t).toBeGreaterThanOrEqual(s.delivered[k - 1])));
+      r.quic.streams.forEach((s, i) =>
+        s.delivered.forEach((t, k) => expect(t).toBeLessThanOrEqual(r.tcp.streams[i].delivered[k])),
+      );
+      r.tcp.streams.forEach((s) =>
+        s.delivered.forEach((t, k) => k && expect(t).toBeGreaterThanOrEqual(s.delivered[k - 1])),
+      );
     }
   });
 

@@ -109,15 +109,19 @@ describe("rateLimit middleware on a real server", () => {
   }
   const get = (port: number, headers: Record<string, string> = {}) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port, path: "/", headers, agent: false }, (res) => {
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers }));
-      }).on("error", reject);
+      http
+        .get({ host: "127.0.0.1", port, path: "/", headers, agent: false }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers }));
+        })
+        .on("error", reject);
     });
 
   it("answers 429 with Retry-After and RateLimit-* headers once the bucket is empty", async () => {
     const clock = new ManualClock();
-    const port = await start(rateLimit({ limiter: () => new TokenBucket({ rate: 2, burst: 3, clock: clock.now }) }, (_q, s) => s.end("ok")));
+    const port = await start(
+      rateLimit({ limiter: () => new TokenBucket({ rate: 2, burst: 3, clock: clock.now }) }, (_q, s) => s.end("ok")),
+    );
     const rs = [];
     for (let i = 0; i < 4; i++) rs.push(await get(port));
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 429]);
@@ -131,7 +135,10 @@ describe("rateLimit middleware on a real server", () => {
   it("keeps one bucket per client key", async () => {
     const clock = new ManualClock();
     const limited = rateLimit(
-      { limiter: () => new TokenBucket({ rate: 1, burst: 1, clock: clock.now }), key: (req) => String(req.headers["x-api-key"]) },
+      {
+        limiter: () => new TokenBucket({ rate: 1, burst: 1, clock: clock.now }),
+        key: (req) => String(req.headers["x-api-key"]),
+      },
       (_q, s) => s.end("ok"),
     );
     const port = await start(limited);
@@ -145,7 +152,13 @@ describe("rateLimit middleware on a real server", () => {
     const clock = new ManualClock();
     const seen: number[] = [];
     const port = await start(
-      rateLimit({ limiter: () => new LeakyBucket({ rate: 20, queue: 1, clock: clock.now }), onDecision: (d) => seen.push(d.delayMs) }, (_q, s) => s.end("ok")),
+      rateLimit(
+        {
+          limiter: () => new LeakyBucket({ rate: 20, queue: 1, clock: clock.now }),
+          onDecision: (d) => seen.push(d.delayMs),
+        },
+        (_q, s) => s.end("ok"),
+      ),
     );
     const [a, b, c] = await Promise.all([get(port), get(port), get(port)]);
     expect([a.status, b.status, c.status].sort()).toEqual([200, 200, 429]);

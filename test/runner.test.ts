@@ -23,7 +23,8 @@ function notebook(name: string, cells: CellSpec[]): string {
     metadata: {},
     cells: cells.map((spec, i): Cell => {
       const c = typeof spec === "string" ? { source: spec } : spec;
-      if ("markdown" in c && c.markdown) return { id: `md-${i}`, cell_type: "markdown", source: c.source, metadata: {} };
+      if ("markdown" in c && c.markdown)
+        return { id: `md-${i}`, cell_type: "markdown", source: c.source, metadata: {} };
       const stored = "outputs" in c && c.outputs;
       return {
         id: `cell-${i}`,
@@ -56,9 +57,11 @@ function pidFrom(nb: Notebook, id: string): number {
 
 // ---- the notebooks --------------------------------------------------------------------------
 
-const RUNS = '(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;\nconsole.log("runs:", (globalThis as any).runs);';
+const RUNS =
+  '(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;\nconsole.log("runs:", (globalThis as any).runs);';
 // Each run records how many times the cell above had run: "2,2" if each cell runs twice in a row.
-const SEEN = 'const seen: number[] = ((globalThis as any).seen ??= []);\nseen.push((globalThis as any).runs);\nconsole.log("seen:", seen.join(","));';
+const SEEN =
+  'const seen: number[] = ((globalThis as any).seen ??= []);\nseen.push((globalThis as any).runs);\nconsole.log("seen:", seen.join(","));';
 
 const basic = notebook("basic", [
   { markdown: true, source: "# A notebook\n\nwith *markdown*" },
@@ -82,7 +85,11 @@ const failing = notebook("failing", [
   'console.log("unreachable");',
 ]);
 
-const spinning = notebook("spinning", ["console.log(process.pid);", 'console.log("spinning");\nwhile (true) {}', 'console.log("unreachable");']);
+const spinning = notebook("spinning", [
+  "console.log(process.pid);",
+  'console.log("spinning");\nwhile (true) {}',
+  'console.log("unreachable");',
+]);
 
 const second = notebook("second", ['console.log("second notebook");', "console.log(process.pid);"]);
 
@@ -100,13 +107,22 @@ describe("runNotebook", () => {
     expect(result.executed).toBe(7);
     expect(result.skipped).toBe(1);
     const nb = result.notebook;
-    expect(cellById(nb, "cell-2").outputs).toEqual([{ output_type: "execute_result", execution_count: expect.any(Number), data: { "text/plain": "[ 2, 4, 6 ]" }, metadata: {} }]);
+    expect(cellById(nb, "cell-2").outputs).toEqual([
+      {
+        output_type: "execute_result",
+        execution_count: expect.any(Number),
+        data: { "text/plain": "[ 2, 4, 6 ]" },
+        metadata: {},
+      },
+    ]);
     expect(textOf(cellById(nb, "cell-8"))).toBe("done 3\n");
     expect(nb.cells[0]).toMatchObject({ cell_type: "markdown", source: "# A notebook\n\nwith *markdown*" });
   });
 
   it("sets execution counts in order", () => {
-    const counts = ["cell-1", "cell-2", "cell-3", "cell-5", "cell-6", "cell-7", "cell-8"].map((id) => cellById(result.notebook, id).execution_count);
+    const counts = ["cell-1", "cell-2", "cell-3", "cell-5", "cell-6", "cell-7", "cell-8"].map(
+      (id) => cellById(result.notebook, id).execution_count,
+    );
     expect(counts).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -140,7 +156,13 @@ describe("runNotebook", () => {
 
   it("reports a failing cell with its number, source and traceback, and stops there", async () => {
     const r = await runNotebook(failing);
-    expect(r.failure).toMatchObject({ cellNumber: 2, cellIndex: 1, ename: "TypeError", evalue: "bad packet 7", timedOut: false });
+    expect(r.failure).toMatchObject({
+      cellNumber: 2,
+      cellIndex: 1,
+      ename: "TypeError",
+      evalue: "bad packet 7",
+      timedOut: false,
+    });
     expect(r.failure!.source).toContain("function explode");
     expect(r.failure!.traceback.join("\n")).toMatch(/Cell \[2\], line 2/);
     expect(r.executed).toBe(2);
@@ -199,14 +221,21 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     expect(r.code, explain(r)).toBe(0);
     const nb = readNotebook(join(out, "basic.ipynb"));
     expect(textOf(cellById(nb, "cell-1"))).toBe(join(base, "basic") + "\n");
-    expect(cellById(nb, "cell-2").outputs![0]).toMatchObject({ output_type: "execute_result", data: { "text/plain": "[ 2, 4, 6 ]" } });
+    expect(cellById(nb, "cell-2").outputs![0]).toMatchObject({
+      output_type: "execute_result",
+      data: { "text/plain": "[ 2, 4, 6 ]" },
+    });
     expect(cellById(nb, "cell-2").execution_count).toBe(2);
-    expect(cellById(nb, "cell-4").outputs).toEqual([{ output_type: "stream", name: "stdout", text: "stored output\n" }]);
+    expect(cellById(nb, "cell-4").outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: "stored output\n" },
+    ]);
     expect(JSON.parse(readFileSync(join(out, "basic.ipynb"), "utf8")).metadata.kernelspec.name).toBe("wirebook");
     // The source notebook is untouched.
     expect(readNotebook(basic).cells[2].outputs).toEqual([]);
     const rows = table(r.stdout);
-    expect(rows).toEqual([{ notebook: "basic", cells: "7/8", status: "ok", seconds: expect.stringMatching(/^\d+\.\d$/) }]);
+    expect(rows).toEqual([
+      { notebook: "basic", cells: "7/8", status: "ok", seconds: expect.stringMatching(/^\d+\.\d$/) },
+    ]);
     expect(r.stdout).toContain("1 passed, 0 failed");
     expect(isRunning(pidFrom(nb, "cell-7"))).toBe(false);
   });
@@ -231,7 +260,9 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     expect(r.stderr).toMatch(/\|\s*function explode\(n: number\): never \{/);
     expect(r.stderr).toMatch(/\|\s*explode\(7\);/);
     expect(r.stderr).toMatch(/Cell \[2\], line 2/);
-    expect(table(r.stdout)).toEqual([{ notebook: "failing", cells: "2/3", status: "FAILED", seconds: expect.stringMatching(/^\d+\.\d$/) }]);
+    expect(table(r.stdout)).toEqual([
+      { notebook: "failing", cells: "2/3", status: "FAILED", seconds: expect.stringMatching(/^\d+\.\d$/) },
+    ]);
     expect(r.stdout).toContain("0 passed, 1 failed");
     // The executed notebook is still written, with the error in place.
     const nb = readNotebook(join(out, "failing.ipynb"));
@@ -245,7 +276,9 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     expect(r.code, explain(r)).not.toBe(0);
     expect(r.stderr).toMatch(/spinning\.ipynb: cell 2 failed/);
     expect(r.stderr).toMatch(/Timeout/);
-    expect(table(r.stdout)).toEqual([{ notebook: "spinning", cells: "2/3", status: "timeout", seconds: expect.stringMatching(/^\d+\.\d$/) }]);
+    expect(table(r.stdout)).toEqual([
+      { notebook: "spinning", cells: "2/3", status: "timeout", seconds: expect.stringMatching(/^\d+\.\d$/) },
+    ]);
     const nb = readNotebook(join(out, "spinning.ipynb"));
     expect(isRunning(pidFrom(nb, nb.cells[0].id))).toBe(false);
   });
@@ -256,7 +289,12 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     expect(r.code, explain(r)).toBe(0);
     const lines = r.stdout.split("\n");
     const firstDone = lines.findIndex((l) => /^[✓✗] /.test(l));
-    expect(lines.slice(0, firstDone).filter((l) => l.startsWith("▶ ")).sort()).toEqual(["▶ basic", "▶ second"]);
+    expect(
+      lines
+        .slice(0, firstDone)
+        .filter((l) => l.startsWith("▶ "))
+        .sort(),
+    ).toEqual(["▶ basic", "▶ second"]);
     expect(table(r.stdout).map((row) => [row.notebook, row.cells, row.status])).toEqual([
       ["basic", "7/8", "ok"],
       ["second", "2/2", "ok"],
@@ -304,7 +342,10 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     for (const args of [["--frobnicate"], [basic, "--timeout", "soon"], [basic, "--jobs", "0"]]) {
       const r = await cli(args);
       expect(r.code, args.join(" ")).not.toBe(0);
-      expect(r.stderr.split("\n").filter((l) => l.trim()), args.join(" ")).toHaveLength(1);
+      expect(
+        r.stderr.split("\n").filter((l) => l.trim()),
+        args.join(" "),
+      ).toHaveLength(1);
     }
   });
 });
@@ -314,12 +355,18 @@ describe("npm run notebooks (kernel/run.ts)", () => {
 describe("when the runner is killed with SIGKILL mid-notebook", () => {
   /** Starts the CLI on a notebook whose first cell writes the kernel's pid and then keeps running. */
   async function killRunnerDuring(name: string, cell: string) {
-    const path = notebook(name, [`import { writeFileSync } from "fs";\nwriteFileSync("kernel.pid", String(process.pid));\n${cell}`]);
+    const path = notebook(name, [
+      `import { writeFileSync } from "fs";\nwriteFileSync("kernel.pid", String(process.pid));\n${cell}`,
+    ]);
     const pidFile = join(base, name, "kernel.pid");
-    const runner = spawn(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", path, "--timeout", "300", "--out", outDir(name)], {
-      cwd: root,
-      stdio: "ignore",
-    });
+    const runner = spawn(
+      process.execPath,
+      ["--require", "tsx/cjs", "kernel/run.ts", path, "--timeout", "300", "--out", outDir(name)],
+      {
+        cwd: root,
+        stdio: "ignore",
+      },
+    );
     const exited = new Promise((r) => runner.once("exit", r));
     try {
       const sawPid = await waitFor(() => existsSync(pidFile) && /^\d+$/.test(readFileSync(pidFile, "utf8")), 45_000);

@@ -21,7 +21,9 @@ function errorOf(cfg: string, file?: string): SanitizeConfigError {
 
 describe("parseSanitizeConfig: the configparser format", () => {
   it("reads sections in file order with regex and replace", () => {
-    const rules = parseSanitizeConfig(["[first]", "regex: a+", "replace: A", "", "[second]", "regex: b", "replace: B", ""].join("\n"));
+    const rules = parseSanitizeConfig(
+      ["[first]", "regex: a+", "replace: A", "", "[second]", "regex: b", "replace: B", ""].join("\n"),
+    );
     expect(rules.map((r) => r.section)).toEqual(["first", "second"]);
     expect(rules[0].regex.source).toBe("a+");
     expect(rules[0].replace).toBe("A");
@@ -44,7 +46,17 @@ describe("parseSanitizeConfig: the configparser format", () => {
   });
 
   it("skips # and ; comment lines and blank lines, also with CRLF line ends", () => {
-    const cfg = ["# a comment", "; another", "", "[r]", "# inside a section", "regex: x", "; between keys", "replace: y", ""].join("\r\n");
+    const cfg = [
+      "# a comment",
+      "; another",
+      "",
+      "[r]",
+      "# inside a section",
+      "regex: x",
+      "; between keys",
+      "replace: y",
+      "",
+    ].join("\r\n");
     const rules = parseSanitizeConfig(cfg);
     expect(rules).toHaveLength(1);
     expect(sanitize("xx", rules)).toBe("yy");
@@ -162,7 +174,16 @@ describe("fixtures/nbval-sanitize.cfg", () => {
   const clean = (s: string) => sanitize(s, rules);
 
   it("loads the documented rules", () => {
-    expect(rules.map((r) => r.section)).toEqual(["duration-ms", "size-mib", "loopback-port", "chart-measured-dataset", "chart-data-mark", "rate-gbps", "rate-kpps", "rate-mbps"]);
+    expect(rules.map((r) => r.section)).toEqual([
+      "duration-ms",
+      "size-mib",
+      "loopback-port",
+      "chart-measured-dataset",
+      "chart-data-mark",
+      "rate-gbps",
+      "rate-kpps",
+      "rate-mbps",
+    ]);
   });
 
   it("duration-ms: two decimals and ' ms', with the alignment spaces before it, nothing else", () => {
@@ -170,7 +191,18 @@ describe("fixtures/nbval-sanitize.cfg", () => {
     expect(clean("round trip 0.05 ms, then 1234.50 ms\n")).toBe("round trip<ms>, then<ms>\n");
     // A right-aligned table column pads shorter numbers with spaces: the padding goes with the number.
     expect(clean("| rtt   |    1.25 ms |\n| total |  123.40 ms |")).toBe("| rtt   |<ms> |\n| total |<ms> |");
-    for (const keep of ["1234 ms", "   1234 ms", "12.3 ms", "12.345 ms", "v1.20 msg", "1.20 msg", "12.34ms", "12.34 s", "x12.34 ms", "12.34\tms"]) {
+    for (const keep of [
+      "1234 ms",
+      "   1234 ms",
+      "12.3 ms",
+      "12.345 ms",
+      "v1.20 msg",
+      "1.20 msg",
+      "12.34ms",
+      "12.34 s",
+      "x12.34 ms",
+      "12.34\tms",
+    ]) {
       expect(clean(keep), keep).toBe(keep);
     }
   });
@@ -178,13 +210,21 @@ describe("fixtures/nbval-sanitize.cfg", () => {
   it("size-mib: one decimal and ' MiB', with the alignment spaces before it, nothing else", () => {
     expect(clean("12.3 MiB")).toBe("<MiB>");
     expect(clean("rss   512.0 MiB\n")).toBe("rss<MiB>\n");
-    for (const keep of ["12 MiB", "  12 MiB", "12.34 MiB", "12.3 MB", "12.3 MiBps", "12.3 mib"]) expect(clean(keep), keep).toBe(keep);
+    for (const keep of ["12 MiB", "  12 MiB", "12.34 MiB", "12.3 MB", "12.3 MiBps", "12.3 mib"])
+      expect(clean(keep), keep).toBe(keep);
   });
 
   it("loopback-port: 127.0.0.1 with a 2-5 digit port, nothing else", () => {
     expect(clean("listening on 127.0.0.1:54321\n")).toBe("listening on 127.0.0.1:<port>\n");
     expect(clean("127.0.0.1:80 -> 127.0.0.1:40000")).toBe("127.0.0.1:<port> -> 127.0.0.1:<port>");
-    for (const keep of ["127.0.0.1:8", "127.0.0.1:123456", "0.0.0.0:8080", "127.0.0.10:5000", "127.0.0.2:5000", "127.0.0.1"]) {
+    for (const keep of [
+      "127.0.0.1:8",
+      "127.0.0.1:123456",
+      "0.0.0.0:8080",
+      "127.0.0.10:5000",
+      "127.0.0.2:5000",
+      "127.0.0.1",
+    ]) {
       expect(clean(keep), keep).toBe(keep);
     }
   });

@@ -11,7 +11,12 @@ const rules = loadSanitizeConfig(join(__dirname, "..", "fixtures", "nbval-saniti
 
 describe("table", () => {
   it("right-aligns numbers, left-aligns text, and draws a rule under the header", () => {
-    expect(table([{ name: "a", n: 5 }, { name: "bb", n: 123 }]).toString()).toBe(["name    n", "----  ---", "a       5", "bb    123"].join("\n"));
+    expect(
+      table([
+        { name: "a", n: 5 },
+        { name: "bb", n: 123 },
+      ]).toString(),
+    ).toBe(["name    n", "----  ---", "a       5", "bb    123"].join("\n"));
   });
 
   // Each formatter's smallest and largest everyday value, under a header shorter than both.
@@ -23,7 +28,14 @@ describe("table", () => {
     ["kpps", kpps, 100, 9999.9e3],
   ];
   it.each(formats)("keeps the layout of a column of %s() values whatever their size", (_, format, small, large) => {
-    const text = (x: number) => sanitize(table([{ run: "one", v: format(x) }, { run: "two", v: format(small) }]).toString(), rules);
+    const text = (x: number) =>
+      sanitize(
+        table([
+          { run: "one", v: format(x) },
+          { run: "two", v: format(small) },
+        ]).toString(),
+        rules,
+      );
     expect(text(small)).toBe(text(large));
     expect(text(small)).not.toMatch(/\d/); // every measured value was sanitized
   });

@@ -7,7 +7,12 @@ import { bindToDevice } from "../../helpers/sockopt";
 /** Sends one hand-made message from port 68 of `iface` to port 67 (broadcast unless `to`), then
  *  closes the socket, so port 68 is free again for a client. `truncate` drops the end option: a
  *  malformed message, to see what a server does with it. Returns the number of bytes sent. */
-export async function sendDhcp(opts: { iface: string; message: DhcpMessageInput; to?: string; truncate?: boolean }): Promise<number> {
+export async function sendDhcp(opts: {
+  iface: string;
+  message: DhcpMessageInput;
+  to?: string;
+  truncate?: boolean;
+}): Promise<number> {
   const socket = dgram.createSocket({ type: "udp4" });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -17,7 +22,9 @@ export async function sendDhcp(opts: { iface: string; message: DhcpMessageInput;
     bindToDevice(socket, opts.iface);
     socket.setBroadcast(true);
     const bytes = opts.truncate ? encode(opts.message, { minLength: 0 }).subarray(0, -1) : encode(opts.message);
-    await new Promise<void>((resolve, reject) => socket.send(bytes, 67, opts.to ?? "255.255.255.255", (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(bytes, 67, opts.to ?? "255.255.255.255", (e) => (e ? reject(e) : resolve())),
+    );
     return bytes.length;
   } finally {
     await new Promise<void>((resolve) => socket.close(() => resolve()));

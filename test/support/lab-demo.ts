@@ -18,7 +18,17 @@ async function main() {
     const mtu = await lab.host("b").exec(["cat", "/sys/class/net/eth0/mtu"]);
     const uid = await lab.host("b").exec(["id", "-u"]);
     const guardLetsAgentsSend = await lab.host("a").run(probe, "insideLab");
-    console.log(JSON.stringify({ mode: labAccess().mode, back, seenByB, mtu: Number(mtu), uidInside: Number(uid), guardLetsAgentsSend, prefix: lab.prefix }));
+    console.log(
+      JSON.stringify({
+        mode: labAccess().mode,
+        back,
+        seenByB,
+        mtu: Number(mtu),
+        uidInside: Number(uid),
+        guardLetsAgentsSend,
+        prefix: lab.prefix,
+      }),
+    );
   } finally {
     await lab.close();
   }

@@ -5,7 +5,12 @@ import { assertInLabHost } from "../../helpers/lab-guard";
 
 /** Interface names and IPv4 addresses as the host sees them. */
 export function addresses(): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(networkInterfaces()).map(([name, list]) => [name, (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address)]));
+  return Object.fromEntries(
+    Object.entries(networkInterfaces()).map(([name, list]) => [
+      name,
+      (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address),
+    ]),
+  );
 }
 
 /** A UDP echo server: a service the agent keeps alive until close(). */

@@ -13,7 +13,11 @@ export interface Finished {
 }
 
 /** Runs a command to completion and collects its output. */
-export function run(command: string, args: string[], options: SpawnOptions & { timeoutMs?: number } = {}): Promise<Finished> {
+export function run(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { timeoutMs?: number } = {},
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], ...options });
     let stdout = "";
@@ -22,7 +26,11 @@ export function run(command: string, args: string[], options: SpawnOptions & { t
     child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} did not finish within ${options.timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(
+          `${command} ${args.join(" ")} did not finish within ${options.timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 55_000);
     child.once("error", reject);
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -41,7 +49,8 @@ export const runTs = (script: string, args: string[], options?: SpawnOptions & {
   run(process.execPath, ["--require", require.resolve("tsx/cjs"), script, ...args], options);
 
 /** stderr without npm's own warnings about the user's npm config. */
-export const ownLines = (text: string) => text.split("\n").filter((l) => l.trim() && !/^npm (warn|WARN|notice)\b/.test(l));
+export const ownLines = (text: string) =>
+  text.split("\n").filter((l) => l.trim() && !/^npm (warn|WARN|notice)\b/.test(l));
 
 /** Whether a process still runs (a zombie waiting for its reaper counts as gone). */
 export function isRunning(pid: number): boolean {

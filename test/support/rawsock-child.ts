@@ -29,7 +29,18 @@ const run: Record<string, () => Promise<unknown>> = {
         const { ip, icmp: m } = dissect(got.data);
         seen.push(m!.kind); // our own request comes back in too: lo delivers it to every ICMP raw socket
         if (m?.kind === "echo-reply" && m.id === id)
-          return { seen, from: got.from, ipChecksumOk: ip!.checksumOk, icmpChecksumOk: m.checksumOk, id: m.id === id, seq: m.seq, data: m.data.toString(), ttl: ip!.ttl, src: ip!.src, dst: ip!.dst };
+          return {
+            seen,
+            from: got.from,
+            ipChecksumOk: ip!.checksumOk,
+            icmpChecksumOk: m.checksumOk,
+            id: m.id === id,
+            seq: m.seq,
+            data: m.data.toString(),
+            ttl: ip!.ttl,
+            src: ip!.src,
+            dst: ip!.dst,
+          };
       }
     } finally {
       await s.close();
@@ -49,7 +60,13 @@ const run: Record<string, () => Promise<unknown>> = {
     try {
       const build = (text: string) => {
         const ends = { src: "127.0.0.1", dst: "127.0.0.1" };
-        return ipv4.encode({ ...ends, protocol: PROTO.UDP, id: 4242, ttl: 5, payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text) }, ends) });
+        return ipv4.encode({
+          ...ends,
+          protocol: PROTO.UDP,
+          id: 4242,
+          ttl: 5,
+          payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text) }, ends),
+        });
       };
       const bad = build("bad checksum");
       bad[bad.length - 1] ^= 0xff; // payload changed after the checksum was computed
@@ -72,7 +89,8 @@ const run: Record<string, () => Promise<unknown>> = {
     try {
       for (const port of [5300, 5301, 5300, 5301]) await new Promise((r) => tx.send("x", port, "127.0.0.1", r));
       const ports: number[] = [];
-      for (let f = await cap.next(500); f; f = await cap.next(300)) ports.push(dissect(f.data, "ethernet").udp!.dstPort);
+      for (let f = await cap.next(500); f; f = await cap.next(300))
+        ports.push(dissect(f.data, "ethernet").udp!.dstPort);
       return ports;
     } finally {
       tx.close();
@@ -112,7 +130,11 @@ const run: Record<string, () => Promise<unknown>> = {
         void r.close();
         return { ok: true };
       } catch (e) {
-        return { error: e instanceof RawSocketError ? "RawSocketError" : String(e), code: (e as RawSocketError).code, message: (e as Error).message };
+        return {
+          error: e instanceof RawSocketError ? "RawSocketError" : String(e),
+          code: (e as RawSocketError).code,
+          message: (e as Error).message,
+        };
       }
     };
     return {
@@ -133,7 +155,8 @@ const run: Record<string, () => Promise<unknown>> = {
     const s = openRaw({ protocol: IPPROTO.ICMP });
     const tx = createSocket("udp4");
     try {
-      for (let seq = 1; seq <= 3; seq++) s.send(icmp.encode({ kind: "echo-request", id: 99, seq, data: Buffer.from("over veth") }), peer);
+      for (let seq = 1; seq <= 3; seq++)
+        s.send(icmp.encode({ kind: "echo-request", id: 99, seq, data: Buffer.from("over veth") }), peer);
       await new Promise((r) => tx.send("to a closed port", 9, peer, r));
       await sleep(300);
       const drain = async (c: typeof icmpOnly) => {
@@ -152,7 +175,8 @@ const run: Record<string, () => Promise<unknown>> = {
       }
       const describe = (f: { data: Buffer }) => {
         const l = dissect(f.data, "ethernet");
-        if (l.icmp) return `icmp ${l.icmp.kind}${l.icmp.kind === "destination-unreachable" ? ` ${l.icmp.code} quoting udp ${l.icmp.quote.ip.src}->${l.icmp.quote.first8.readUInt16BE(2)}` : ""} ${l.icmp.checksumOk && l.ip!.checksumOk ? "ok" : "BAD"}`;
+        if (l.icmp)
+          return `icmp ${l.icmp.kind}${l.icmp.kind === "destination-unreachable" ? ` ${l.icmp.code} quoting udp ${l.icmp.quote.ip.src}->${l.icmp.quote.first8.readUInt16BE(2)}` : ""} ${l.icmp.checksumOk && l.ip!.checksumOk ? "ok" : "BAD"}`;
         if (l.udp) return "udp";
         return `ethertype 0x${l.ethernet!.ethertype.toString(16).padStart(4, "0")}`;
       };
