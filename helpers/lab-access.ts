@@ -6,7 +6,7 @@
 //  - neither: lab cells are skipped with one line saying what is missing.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { CellSkipped } from "../kernel/skip";
+import { CellSkipped } from "../kernel/runtime";
 
 export type LabAccess = { mode: "root" } | { mode: "userns" } | { mode: "none"; reason: string };
 

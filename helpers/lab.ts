@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { readFileSync, readlinkSync } from "node:fs";
 import { labAccess, labUnavailable, type LabAccess } from "./lab-access";
 import { OUTSIDE_NETNS } from "./lab-guard";
-import { cellSignal, onShutdown } from "./resources";
+import { cellSignal, onShutdown, stopProcess } from "../kernel/runtime";
 
 export { labAccess } from "./lab-access";
 
@@ -366,7 +366,7 @@ export class Lab {
 
   private async removeEverything(): Promise<{ namespacesRemoved: number }> {
     await Promise.all([...this.hosts.values(), ...this.switches.values()].map((h) => h.stopAgent()));
-    await Promise.all([...this.children].map((c) => stop(c)));
+    await Promise.all([...this.children].map((c) => stopProcess(c)));
     let removed = 0;
     for (const ns of this.namespaces.reverse()) {
       if (this.access.mode === "root") await killProcessesIn(ns);
@@ -379,7 +379,7 @@ export class Lab {
     }
     if (this.holder) {
       this.holder.stdin!.end();
-      await stop(this.holder);
+      await stopProcess(this.holder);
     }
     for (const fn of this.whenClosed.splice(0))
       await Promise.resolve()
@@ -485,7 +485,7 @@ export class LabHost {
     const agent = await this.agent.catch(() => undefined);
     if (!agent) return;
     agent.child.stdin!.end(); // the agent closes its services and exits
-    await stop(agent.child, 3000);
+    await stopProcess(agent.child, 3000);
   }
 }
 
@@ -523,19 +523,6 @@ function run(argv: string[], input?: string): Promise<string> {
       else resolve(String(stdout));
     });
     if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-/** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
-function stop(child: ChildProcess, graceMs = 1500): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    child.once("exit", () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    child.kill("SIGTERM");
   });
 }
 

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import * as net from "node:net";
-import { onShutdown } from "./resources";
+import { onShutdown, stopProcess } from "../kernel/runtime";
 import { nowMs, summarize, type Summary } from "./measure";
 
 const ECHO = `
@@ -17,11 +17,7 @@ server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port +
 export async function echoProcess(): Promise<{ port: number; close: () => Promise<void> }> {
   const child = spawn(process.execPath, ["-e", ECHO], { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = await once(child.stdout, "data");
-  const close = onShutdown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return; // already gone (a kill sets signalCode)
-    child.kill();
-    await once(child, "exit");
-  });
+  const close = onShutdown(() => stopProcess(child));
   return { port: Number(String(line).trim()), close };
 }
 

@@ -2,7 +2,7 @@
 // VS Code render it), an SVG rendered from the same spec in Node with vega (classic Notebook,
 // GitHub, plain HTML), and a one-line text summary. No browser, no native canvas.
 import { createHash } from "node:crypto";
-import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/mime";
+import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/runtime";
 
 // vega and vega-lite are loaded on first use: they are large and most cells never plot.
 const vega = () => require("vega") as typeof import("vega");

@@ -1,18 +1,9 @@
-// Everything a cell opens is closed at the end of the notebook and on kernel shutdown.
+// Servers that clean up: `serve()` listens on loopback port 0 and is closed at kernel shutdown if
+// not before. The disposer registry and the cell's signal are the cell runtime's (kernel/runtime.ts).
 import type { Server, Socket } from "node:net";
-import { CELL_SIGNAL, DISPOSERS } from "../kernel/cleanup";
+import { onShutdown } from "../kernel/runtime";
 
-type Disposer = () => unknown;
-const registry = (): Set<Disposer> => ((globalThis as any)[DISPOSERS] ??= new Set<Disposer>());
-
-/** Registers a disposer the kernel runs at shutdown; returns a function that runs it now. */
-export function onShutdown(dispose: Disposer): () => Promise<void> {
-  registry().add(dispose);
-  return async () => {
-    registry().delete(dispose);
-    await dispose();
-  };
-}
+export { cellSignal, closeEverything, onShutdown } from "../kernel/runtime";
 
 export interface Served {
   port: number;
@@ -44,16 +35,4 @@ export async function serve(server: Server, host = "127.0.0.1"): Promise<Served>
   );
   let closing: Promise<void> | undefined;
   return { port, close: () => (closing ??= close()) };
-}
-
-/** The signal of the cell running now, aborted if the user interrupts it; undefined outside the
- *  kernel (a script, a test). */
-export const cellSignal = (): AbortSignal | undefined => (globalThis as any)[CELL_SIGNAL];
-
-/** Runs every registered disposer now: the last cell of a notebook calls this. */
-export async function closeEverything(): Promise<number> {
-  const all = [...registry()];
-  registry().clear();
-  await Promise.all(all.map((d) => d()));
-  return all.length;
 }

@@ -1,5 +1,5 @@
 // Small tables for notebook output: aligned text for text/plain, an HTML table for JupyterLab.
-import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/mime";
+import { JUPYTER_DISPLAY, type MimeBundle } from "../kernel/runtime";
 
 type Row = Record<string, string | number | boolean>;
 

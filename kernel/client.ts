@@ -2,6 +2,7 @@
 // turns iopub messages into nbformat outputs, interrupts, restarts and shuts down, and never
 // leaves a kernel process behind.
 import { ChildProcess, spawn } from "node:child_process";
+import nodeProcess from "node:process";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
@@ -82,7 +83,7 @@ export class KernelClient {
     process.stderr?.setEncoding("utf8").on("data", (s: string) => {
       this.stderrTail.push(...s.split("\n").filter(Boolean));
       this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 20));
-      if (globalThis.process.env.WIREBOOK_DEBUG) globalThis.process.stderr.write(s);
+      if (nodeProcess.env.WIREBOOK_DEBUG) nodeProcess.stderr.write(s);
     });
   }
 
@@ -90,8 +91,8 @@ export class KernelClient {
     const { path, info } = await createConnectionFile();
     const argv = (options.argv ?? kernelArgv()).map((a) => a.replace("{connection_file}", path));
     const proc = spawn(argv[0], argv.slice(1), {
-      cwd: options.cwd ?? globalThis.process.cwd(),
-      env: options.env ?? globalThis.process.env,
+      cwd: options.cwd ?? nodeProcess.cwd(),
+      env: options.env ?? nodeProcess.env,
       stdio: ["ignore", "inherit", "pipe"],
     });
     const client = new KernelClient(proc, info, path, options);
@@ -159,7 +160,7 @@ export class KernelClient {
           this.replies.get(id)?.resolve(msg);
           this.replies.delete(id);
         } catch (e) {
-          globalThis.process.stderr.write(`[wirebook client] dropped reply: ${(e as Error).message}\n`);
+          nodeProcess.stderr.write(`[wirebook client] dropped reply: ${(e as Error).message}\n`);
         }
       }
     } catch {
@@ -174,7 +175,7 @@ export class KernelClient {
         try {
           msg = decode(frames as Buffer[], this.signer);
         } catch (e) {
-          globalThis.process.stderr.write(`[wirebook client] dropped iopub message: ${(e as Error).message}\n`);
+          nodeProcess.stderr.write(`[wirebook client] dropped iopub message: ${(e as Error).message}\n`);
           continue;
         }
         this.iopubListeners.get((msg.parent_header as any).msg_id)?.(msg);

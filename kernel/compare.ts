@@ -2,9 +2,8 @@
 // outputs per mime type, errors by ename/evalue; metadata and execution counts are ignored and
 // sanitizer rules are applied to every text on both sides.
 import type { Cell, Output } from "./nbformat";
-import { isJsonMime } from "./mime";
 import { sanitize, type SanitizeRule } from "./sanitize";
-import { isSkipOutput } from "./skip";
+import { isJsonMime, isSkipOutput } from "./runtime";
 
 export const IGNORE_OUTPUT_TAG = "nbval-ignore-output";
 export const CHECK_OUTPUT_TAG = "nbval-check-output";
@@ -86,7 +85,7 @@ export type CellCheck =
   { mode: "skip"; reason: string } | { mode: "shape" | "compare"; expected: unknown; actual: unknown };
 
 /** What replay checks for one code cell, given the tags stored on it. `allowSkips` accepts a
- *  documented skip (kernel/skip.ts) in place of the stored output: only where the machine really
+ *  documented skip (kernel/runtime.ts) in place of the stored output: only where the machine really
  *  lacks what the cell needs. */
 export function checkCell(
   cell: Cell,

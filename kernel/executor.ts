@@ -6,10 +6,9 @@ import vm from "node:vm";
 import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
-import { CELL_SIGNAL } from "./cleanup";
 import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
 import { expandShorthandProperties } from "./shorthand";
-import { isCellSkipped, isSkippedValue, skippedValue, skipLine } from "./skip";
+import { CELL_SCOPE, CellSkipped, isCellSkipped, setCellScope, skipLine, startCell } from "./runtime";
 
 export interface CellError {
   ename: string;
@@ -34,11 +33,11 @@ const executedJs = new Map<number, string>();
 
 export function createExecutor(cwd: string) {
   const converter: Converter = createConverter({});
-  // Names the running cell (re)defines: if it is skipped, they get stand-ins (kernel/skip.ts).
+  // Names the running cell (re)defines: if it is skipped, they get stand-ins (skippedValue, below).
   let definedByCell = new Set<string>();
   const exports = cellExports((name) => definedByCell.add(name));
   const cellRequire = Module.createRequire(join(cwd, "cell.js"));
-  (globalThis as any).__tslab__ = { exports, require: cellRequire };
+  setCellScope({ exports, require: cellRequire });
   let prevDecl = "";
   let interruptCurrent: ((e: Error) => void) | null = null;
   let cellAbort = new AbortController();
@@ -52,11 +51,10 @@ export function createExecutor(cwd: string) {
       prevDecl = converted.declOutput ?? "";
       return { ok: true, value: undefined, hasValue: false };
     }
-    const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__tslab__.exports, __tslab__.require)`;
+    const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(${CELL_SCOPE}.exports, ${CELL_SCOPE}.require)`;
     executedJs.set(label, js);
     definedByCell = new Set();
-    cellAbort = new AbortController();
-    (globalThis as any)[CELL_SIGNAL] = cellAbort.signal;
+    cellAbort = startCell();
     try {
       // breakOnSigint breaks a synchronous loop, but Node's SIGINT watchdog swallows a signal that
       // arrives as the script returns. An async cell returns as soon as it first awaits, so there
@@ -87,7 +85,7 @@ export function createExecutor(cwd: string) {
     delete exports[name];
     if (isSkippedValue(value)) {
       try {
-        (value as { touch: unknown }).touch; // throws the skip it stands for
+        Reflect.get(value, "touch"); // throws the skip it stands for
       } catch (e) {
         if (isCellSkipped(e)) process.stdout.write(skipLine(e));
       }
@@ -123,6 +121,30 @@ export function createExecutor(cwd: string) {
   return { execute, interrupt, complete, inspect: inspectAt, isComplete, close: () => converter.close() };
 }
 export type Executor = ReturnType<typeof createExecutor>;
+
+// What a skipped cell declared never got its value, yet later cells may use it (`own.transcript`).
+// Such names are bound to a stand-in that skips, for the same reason, any cell that touches it:
+// a cell that depends on a skipped one is skipped too, instead of failing with a TypeError.
+const STAND_INS = new WeakSet<object>();
+
+function skippedValue(skip: CellSkipped): object {
+  const again = (): never => {
+    throw new CellSkipped(skip.message);
+  };
+  const standIn = new Proxy(function skipped() {}, {
+    get: again,
+    set: again,
+    has: again,
+    apply: again,
+    construct: again,
+    ownKeys: again,
+  });
+  STAND_INS.add(standIn);
+  return standIn;
+}
+
+const isSkippedValue = (v: unknown): v is object =>
+  (typeof v === "function" || (typeof v === "object" && v !== null)) && STAND_INS.has(v);
 
 /** tslab's exports object: named imports become defineProperty calls, which must stay rewritable. */
 function cellExports(onDefine: (name: string) => void): Record<string, any> {

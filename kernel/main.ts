@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { releaseEverything } from "./cleanup";
 import { createExecutor, describeError, type CellError } from "./executor";
 import { kernelInfo } from "./kernel-info";
-import { bundleOf, DISPLAY_SINK, normalizeBundle, plainText, type DisplaySink } from "./mime";
+import { bundleOf, installFrontend, normalizeBundle, plainText } from "./runtime";
 import { child, jsonParts, type Message } from "./protocol";
 import type { ToMain, ToWire } from "./threads";
 
@@ -47,24 +47,24 @@ function captureStream(name: "stdout" | "stderr") {
 captureStream("stdout");
 captureStream("stderr");
 
-const sink: DisplaySink = {
-  display(bundle, options = {}) {
-    if (!currentParent) return;
-    const content = {
-      data: normalizeBundle(bundle),
-      metadata: options.metadata ?? {},
-      transient: options.displayId ? { display_id: options.displayId } : {},
-    };
-    publish(currentParent, options.update ? "update_display_data" : "display_data", content);
-  },
+const show = (bundle: Record<string, unknown>, options: { displayId?: string; update?: boolean; metadata?: object }) => {
+  if (!currentParent) return;
+  const content = {
+    data: normalizeBundle(bundle),
+    metadata: options.metadata ?? {},
+    transient: options.displayId ? { display_id: options.displayId } : {},
+  };
+  publish(currentParent, options.update ? "update_display_data" : "display_data", content);
+};
+installFrontend({
+  show,
   clearOutput(wait) {
     if (currentParent) publish(currentParent, "clear_output", { wait });
   },
-};
-(globalThis as any)[DISPLAY_SINK] = sink;
+});
 // tslab's own display API (import * as tslab from "tslab") goes to the same place.
 require("tslab/dist/jupyter").lastWriteDisplayData = (data: any, update: boolean) =>
-  sink.display(data.data, { displayId: data.transient?.display_id, update, metadata: data.metadata });
+  show(data.data, { displayId: data.transient?.display_id, update, metadata: data.metadata });
 
 function reportLateError(e: unknown) {
   const err = describeError(e);

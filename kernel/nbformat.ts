@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { DISPLAY_NAME, KERNEL_NAME } from "./kernel-info";
-import { isJsonMime } from "./mime";
+import { isJsonMime } from "./runtime";
 
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string }

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { KernelClient, KernelDiedError } from "./client";
 import { RAISES_TAG, SKIP_TAG } from "./compare";
 import { readNotebook, tagsOf, type Cell, type Notebook, type Output } from "./nbformat";
-import { isSkipOutput } from "./skip";
+import { isSkipOutput } from "./runtime";
 
 export interface RunOptions {
   /** Per-cell timeout; the cell is interrupted when it passes. */
@@ -114,7 +114,7 @@ async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): P
     if (ex.reply.status === "error" && !expected) {
       return { ename: ex.reply.ename, evalue: ex.reply.evalue, traceback: ex.reply.traceback ?? [], timedOut: false };
     }
-    // A documented skip (kernel/skip.ts) raised nothing because it never reached the failing step.
+    // A documented skip (kernel/runtime.ts) raised nothing because it never reached the failing step.
     if (expected && ex.reply.status !== "error" && !isSkipOutput(ex.outputs)) {
       return {
         ename: "MissingException",

@@ -277,7 +277,7 @@ describe("a real mismatch", () => {
   });
 });
 
-describe("documented skips (kernel/skip.ts)", () => {
+describe("documented skips (kernel/runtime.ts)", () => {
   const cell = {
     id: "c1",
     cell_type: "code",

@@ -13,7 +13,7 @@ import { echoProcess } from "../helpers/latency";
 import { nowMs, percentile, sleep } from "../helpers/measure";
 import { serve, type Served } from "../helpers/resources";
 import { udpServer } from "../helpers/udp";
-import { DISPOSERS } from "../kernel/cleanup";
+import { openResources } from "../kernel/runtime";
 
 const opened: Array<{ close(): Promise<void> }> = [];
 const track = <T extends { close(): Promise<void> }>(x: T): T => (opened.push(x), x);
@@ -253,7 +253,7 @@ describe("bandwidth cap", () => {
 });
 
 describe("shutdown", () => {
-  const registered = () => ((globalThis as any)[DISPOSERS] as Set<unknown> | undefined)?.size ?? 0;
+  const registered = openResources;
 
   it("close() ends open connections, frees the port and unregisters from kernel shutdown", async () => {
     const echo = track(await echoProcess());

@@ -3,7 +3,7 @@
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { bars, chart, Chart, histogram, timeline, traces, VEGA_LITE_MIME } from "../helpers/plot";
-import { JUPYTER_DISPLAY } from "../kernel/mime";
+import { JUPYTER_DISPLAY } from "../kernel/runtime";
 
 const wellFormed = (svg: string) => expect(XMLValidator.validate(svg)).toBe(true);
 const count = (svg: string, needle: string) => svg.split(needle).length - 1;

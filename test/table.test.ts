@@ -2,7 +2,7 @@
 // layout whatever the numbers, and everything else must line up as a reader expects.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { JUPYTER_DISPLAY } from "../kernel/mime";
+import { JUPYTER_DISPLAY } from "../kernel/runtime";
 import { loadSanitizeConfig, sanitize } from "../kernel/sanitize";
 import { gbps, kpps, mbps, mib, ms } from "../helpers/measure";
 import { table } from "../helpers/table";
