@@ -4,9 +4,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { KernelClient } from "../kernel/client";
-import { echoProcess, roundTrips } from "../helpers/latency";
-import { nowMs, percentile } from "../helpers/measure";
-import { freePort, iperf3Throughput, loopbackThroughput } from "../helpers/throughput";
+import { echoProcess, roundTrips } from "../helpers/measure/latency";
+import { nowMs } from "../helpers/os/time";
+import { percentile } from "../helpers/measure/stats";
+import { freePort, iperf3Throughput, loopbackThroughput } from "../helpers/measure/throughput";
 
 interface Row {
   name: string;

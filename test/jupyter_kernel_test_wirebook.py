@@ -37,12 +37,12 @@ class WirebookKernelTests(jupyter_kernel_test.KernelTests):
 
     code_display_data = [
         {
-            "code": 'import { displayBundle } from "wirebook/helpers/display";\n'
+            "code": 'import { displayBundle } from "wirebook/helpers/view/display";\n'
             'displayBundle({ "text/html": "<b>bold</b>" })',
             "mime": "text/html",
         },
         {
-            "code": 'import { displayBundle } from "wirebook/helpers/display";\n'
+            "code": 'import { displayBundle } from "wirebook/helpers/view/display";\n'
             'displayBundle({ "application/json": { a: 1 } })',
             "mime": "application/json",
         },
@@ -53,7 +53,7 @@ class WirebookKernelTests(jupyter_kernel_test.KernelTests):
 
     code_inspect_sample = "Math"
 
-    code_clear_output = 'import { clearOutput } from "wirebook/helpers/display";\nclearOutput()'
+    code_clear_output = 'import { clearOutput } from "wirebook/helpers/view/display";\nclearOutput()'
 
 
 if __name__ == "__main__":

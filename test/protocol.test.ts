@@ -472,7 +472,7 @@ describe("a running kernel", () => {
       "JSON mime types arrive as JSON objects, from objects and from JSON strings",
       async () => {
         const code = [
-          'import { displayBundle } from "wirebook/helpers/display";',
+          'import { displayBundle } from "wirebook/helpers/view/display";',
           'displayBundle({ "application/json": { a: 1, nested: { b: [1, 2] } } });',
           'displayBundle({ "application/json": \'{"fromString": true}\' });',
           'displayBundle({ "application/vnd.vegalite.v5+json": { mark: "bar", data: { values: [{ x: 1 }] } }, "text/plain": "chart" });',
@@ -503,7 +503,7 @@ describe("a running kernel", () => {
       "a display_id update arrives as update_display_data and rewrites the output",
       async () => {
         const code = [
-          'import { liveDisplay } from "wirebook/helpers/display";',
+          'import { liveDisplay } from "wirebook/helpers/view/display";',
           'const live = liveDisplay("first version");',
           'live.update({ "step": 2 });',
           "(globalThis as any).liveForLater = live;",
@@ -543,7 +543,7 @@ describe("a running kernel", () => {
       async () => {
         const now = await run(
           client,
-          'import { clearOutput } from "wirebook/helpers/display";\nconsole.log("before");\nclearOutput();\nconsole.log("after");',
+          'import { clearOutput } from "wirebook/helpers/view/display";\nconsole.log("before");\nclearOutput();\nconsole.log("after");',
         );
         expect(now.raw.filter((m) => m.header.msg_type === "clear_output").map((m) => m.content)).toEqual([
           { wait: false },
@@ -552,7 +552,7 @@ describe("a running kernel", () => {
 
         const wait = await run(
           client,
-          'import { clearOutput } from "wirebook/helpers/display";\nconsole.log("old");\nclearOutput(true);\nconsole.log("new");',
+          'import { clearOutput } from "wirebook/helpers/view/display";\nconsole.log("old");\nclearOutput(true);\nconsole.log("new");',
         );
         expect(wait.raw.filter((m) => m.header.msg_type === "clear_output").map((m) => m.content)).toEqual([
           { wait: true },

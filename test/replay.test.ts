@@ -50,7 +50,7 @@ afterAll(async () => {
   // other live processes are not ours to judge: an orphan agent is one whose parent has gone.)
   if (labAccess().mode === "root") {
     expect(await staleNamespaces()).toEqual([]);
-    const agents = spawnSync("pgrep", ["-f", "helpers/lab-agent.ts"]).stdout.toString().split("\n").filter(Boolean);
+    const agents = spawnSync("pgrep", ["-f", "helpers/lab/agent.ts"]).stdout.toString().split("\n").filter(Boolean);
     const orphans = agents.filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1] === "1";

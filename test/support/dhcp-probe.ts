@@ -1,8 +1,8 @@
 // Functions test/dhcp-lab.test.ts runs inside a lab host through its agent (host.run with this
 // file's path), for what the DHCP helpers do not offer.
 import dgram from "node:dgram";
-import { encode, type DhcpMessageInput } from "../../helpers/dhcp";
-import { bindToDevice } from "../../helpers/sockopt";
+import { encode, type DhcpMessageInput } from "../../helpers/wire/dhcp";
+import { bindToDevice } from "../../helpers/os/sockopt";
 
 /** Sends one hand-made message from port 68 of `iface` to port 67 (broadcast unless `to`), then
  *  closes the socket, so port 68 is free again for a client. `truncate` drops the end option: a

@@ -4,9 +4,10 @@
 import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
-import { dissect, icmp, ipv4, PROTO, udp } from "../../helpers/packet";
-import { PcapWriter, LINKTYPE } from "../../helpers/pcap";
-import { bpf, IPPROTO, openCapture, openRaw, RawSocketError } from "../../helpers/rawsock";
+import { dissect, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
+import { PcapWriter, LINKTYPE } from "../../helpers/wire/pcap";
+import { bpf } from "../../helpers/wire/bpf";
+import { IPPROTO, openCapture, openRaw, RawSocketError } from "../../helpers/os/rawsock";
 
 const argv = process.argv.slice(2);
 const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);

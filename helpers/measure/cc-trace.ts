@@ -1,0 +1,81 @@
+// The Linux kernel's congestion control, watched from inside: one bulk TCP flow with a chosen
+// algorithm, its `struct tcp_info` sampled on a timer. Meant to run inside lab hosts
+// (helpers/lab/index.ts): `tcpSink` on the receiver, `traceFlow` on the sender.
+import * as net from "node:net";
+import { nowMs } from "../os/time";
+import { congestionInfo, getCongestion, setCongestion, type CongestionInfo } from "../os/tcpinfo";
+import { assertInLabHost } from "../lab/guard";
+
+/** A server that reads and discards everything: the receiving end of a bulk flow. */
+export async function tcpSink(address = "0.0.0.0") {
+  const sockets = new Set<net.Socket>();
+  let bytes = 0;
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("data", (d) => (bytes += d.length));
+    s.on("error", () => {}); // the sender may reset at the end of its run
+    s.once("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, address, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    bytesReceived: () => bytes,
+    close: () =>
+      new Promise<number>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve(bytes));
+      }),
+  };
+}
+
+export interface TraceSample extends CongestionInfo {
+  /** Milliseconds since the flow started. */
+  t: number;
+}
+
+export interface FlowTrace {
+  algorithm: string;
+  samples: TraceSample[];
+  /** How often the timer really fired: the requested interval is a wish under load. */
+  medianIntervalMs: number;
+  seconds: number;
+}
+
+/** Sends as fast as the connection allows for `seconds`, sampling TCP_INFO every `everyMs`. */
+export async function traceFlow(opts: {
+  to: string;
+  port: number;
+  algorithm: string;
+  seconds: number;
+  everyMs?: number;
+}): Promise<FlowTrace> {
+  assertInLabHost("cc-trace.traceFlow");
+  const everyMs = opts.everyMs ?? 10;
+  const socket = net.connect({ host: opts.to, port: opts.port });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  // Set before the first byte is written, so the whole flow runs under this algorithm.
+  setCongestion(socket, opts.algorithm);
+  const algorithm = getCongestion(socket);
+  const chunk = Buffer.alloc(256 * 1024, 0x61);
+  const start = nowMs();
+  const samples: TraceSample[] = [];
+  const sample = () => samples.push({ t: nowMs() - start, ...congestionInfo(socket) });
+  const timer = setInterval(sample, everyMs);
+  let done = false;
+  const pump = () => {
+    while (!done && socket.write(chunk));
+  };
+  socket.on("drain", pump);
+  socket.on("error", () => {});
+  pump();
+  await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  done = true;
+  sample();
+  clearInterval(timer);
+  socket.destroy();
+  const gaps = samples
+    .slice(1)
+    .map((s, i) => s.t - samples[i].t)
+    .sort((a, b) => a - b);
+  return { algorithm, samples, medianIntervalMs: gaps[Math.floor(gaps.length / 2)] ?? 0, seconds: opts.seconds };
+}

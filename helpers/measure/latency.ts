@@ -1,0 +1,67 @@
+// Request/response latency on loopback: an echo server in a child process (its own event loop),
+// a client that sends a small request and waits for the whole reply, and the statistics that
+// describe the result: percentiles and jitter.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import * as net from "node:net";
+import { onShutdown, stopProcess } from "../../kernel/runtime";
+import { nowMs } from "../os/time";
+import { summarize, type Summary } from "./stats";
+
+const ECHO = `
+const net = require("node:net");
+const server = net.createServer((s) => { s.setNoDelay(true); s.on("data", (d) => s.write(d)); });
+server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port + "\\n"));
+`;
+
+/** An echo server in its own process; closed by `close()` or at kernel shutdown. */
+export async function echoProcess(): Promise<{ port: number; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["-e", ECHO], { stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = await once(child.stdout, "data");
+  const close = onShutdown(() => stopProcess(child));
+  return { port: Number(String(line).trim()), close };
+}
+
+/** `count` sequential round trips of `size`-byte requests; each sample in milliseconds. */
+export async function roundTrips(
+  port: number,
+  options: { count?: number; size?: number; warmup?: number } = {},
+): Promise<number[]> {
+  const size = options.size ?? 1;
+  const request = Buffer.alloc(size, 0x2a);
+  const socket = net.connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await once(socket, "connect");
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < (options.warmup ?? 20) + (options.count ?? 1000); i++) {
+      const t0 = nowMs();
+      socket.write(request);
+      for (let got = 0; got < size;) got += ((await once(socket, "data"))[0] as Buffer).length;
+      if (i >= (options.warmup ?? 20)) samples.push(nowMs() - t0);
+    }
+  } finally {
+    socket.destroy();
+  }
+  return samples;
+}
+
+export interface Jitter {
+  /** Standard deviation of the samples. */
+  stddev: number;
+  /** RFC 3550's interarrival jitter: a running mean of |difference between consecutive samples|
+   *  with gain 1/16, the estimator RTP receivers report. */
+  rfc3550: number;
+}
+
+export function jitter(samples: number[]): Jitter {
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  const stddev = Math.sqrt(samples.reduce((a, x) => a + (x - mean) ** 2, 0) / samples.length);
+  let j = 0;
+  for (let i = 1; i < samples.length; i++) j += (Math.abs(samples[i] - samples[i - 1]) - j) / 16;
+  return { stddev, rfc3550: j };
+}
+
+export function latencyReport(samples: number[]): Summary & Jitter {
+  return { ...summarize(samples), ...jitter(samples) };
+}

@@ -1,0 +1,184 @@
+// helpers/wire/pcap.ts, judged by Wireshark: tshark reads the files we write and dissects our
+// hand-built ICMP and UDP (helpers/wire/packet.ts) as such, checksums good, nothing malformed.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ethernet, icmp, ipv4, PacketError, PROTO, udp } from "../../helpers/wire/packet";
+import { encodePcap, LINKTYPE, PcapWriter, readPcap } from "../../helpers/wire/pcap";
+import { run } from "../support/process";
+
+const dir = mkdtempSync(join(tmpdir(), "wirebook-pcap-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const a = "10.0.0.1";
+const b = "10.0.0.2";
+const probe = ipv4.encode({
+  protocol: PROTO.UDP,
+  src: a,
+  dst: b,
+  id: 9,
+  ttl: 1,
+  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe") }, { src: a, dst: b }),
+});
+const packets = [
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: a,
+    dst: b,
+    payload: icmp.encode({ kind: "echo-request", id: 0x1234, seq: 1, data: Buffer.from("abcd") }),
+  }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "echo-reply", id: 0x1234, seq: 1, data: Buffer.from("abcd") }),
+  }),
+  probe,
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "time-exceeded", code: 0, original: probe }),
+  }),
+  ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: b,
+    dst: a,
+    payload: icmp.encode({ kind: "destination-unreachable", code: 4, nextHopMtu: 1400, original: probe }),
+  }),
+];
+const frame = (p: Buffer) =>
+  ethernet.encode({ dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01", ethertype: 0x0800, payload: p });
+const t0 = 1_700_000_000_000.25; // ms since the epoch, with 250 µs
+
+/** tshark's fields, one row per frame, first occurrence of each (an ICMP error holds two IPs). */
+async function tsharkFields(file: string, fields: string[], occurrence: "f" | "a" = "f"): Promise<string[][]> {
+  const args = [
+    "-r",
+    file,
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-T",
+    "fields",
+    "-E",
+    "separator=/t",
+    "-E",
+    `occurrence=${occurrence}`,
+    "-E",
+    "aggregator=;",
+  ];
+  const r = await run("tshark", [...args, ...fields.flatMap((f) => ["-e", f])]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.split("\t"));
+}
+async function malformed(file: string): Promise<string> {
+  const r = await run("tshark", ["-r", file, "-Y", "_ws.malformed || _ws.expert.severity >= warning"]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe("PcapWriter + tshark", () => {
+  it("writes an Ethernet (linktype 1) file that tshark dissects: ICMP, UDP, quotes, good checksums", async () => {
+    const file = join(dir, "ethernet.pcap");
+    const w = new PcapWriter(file, { linktype: LINKTYPE.ETHERNET });
+    packets.forEach((p, i) => w.write(frame(p), t0 + i));
+    w.close();
+    w.close(); // idempotent
+    const rows = await tsharkFields(file, [
+      "frame.time_epoch",
+      "eth.type",
+      "ip.src",
+      "ip.proto",
+      "icmp.type",
+      "icmp.code",
+      "icmp.ident",
+      "icmp.seq",
+      "icmp.mtu",
+      "udp.srcport",
+      "udp.dstport",
+      "ip.checksum.status",
+      "icmp.checksum.status",
+      "udp.checksum.status",
+    ]);
+    expect(rows).toEqual([
+      ["1700000000.000250000", "0x0800", a, "1", "8", "0", "4660", "1", "", "", "", "1", "1", ""],
+      ["1700000000.001250000", "0x0800", b, "1", "0", "0", "4660", "1", "", "", "", "1", "1", ""],
+      ["1700000000.002250000", "0x0800", a, "17", "", "", "", "", "", "40000", "33434", "1", "", "1"],
+      ["1700000000.003250000", "0x0800", b, "1", "11", "0", "", "", "", "40000", "33434", "1", "1", "2"], // the quoted UDP is cut short: unverified
+      ["1700000000.004250000", "0x0800", b, "1", "3", "4", "", "", "1400", "40000", "33434", "1", "1", "2"],
+    ]);
+    // The quote inside each error is dissected as the original IPv4 header.
+    const quotes = await tsharkFields(file, ["ip.src", "ip.id"], "a");
+    expect(quotes.slice(3)).toEqual([
+      [`${b};${a}`, "0x0000;0x0009"],
+      [`${b};${a}`, "0x0000;0x0009"],
+    ]);
+    expect(await malformed(file)).toBe("");
+  });
+
+  it("writes a raw IP (linktype 101) file, and cuts records at the snaplen keeping the wire length", async () => {
+    const file = join(dir, "raw.pcap");
+    writeFileSync(
+      file,
+      encodePcap(
+        packets.map((data, i) => ({ data, time: t0 + i })),
+        { linktype: LINKTYPE.RAW, snaplen: 40 },
+      ),
+    );
+    const rows = await tsharkFields(file, ["frame.len", "frame.cap_len", "ip.src"]);
+    expect(rows.map((r) => r.map(Number).slice(0, 2))).toEqual(packets.map((p) => [p.length, Math.min(p.length, 40)]));
+    expect(rows.map((r) => r[2])).toEqual([a, b, a, b, b]);
+    const full = join(dir, "raw-full.pcap");
+    writeFileSync(
+      full,
+      encodePcap(
+        packets.map((data) => ({ data })),
+        { linktype: LINKTYPE.RAW },
+      ),
+    );
+    expect((await tsharkFields(full, ["icmp.type"])).map((r) => r[0])).toEqual(["8", "0", "", "11", "3"]);
+    expect(await malformed(full)).toBe("");
+  });
+});
+
+describe("readPcap", () => {
+  it("reads back what we wrote, and what tshark itself writes as classic pcap", async () => {
+    const ours = join(dir, "ours.pcap");
+    const w = new PcapWriter(ours, { linktype: LINKTYPE.ETHERNET, snaplen: 65535 });
+    packets.forEach((p, i) => w.write(frame(p), t0 + i));
+    w.close();
+    const read = readPcap(readFileSync(ours));
+    expect(read).toMatchObject({ version: "2.4", linktype: 1, snaplen: 65535, nanosecond: false });
+    expect(read.records.map((r) => r.data)).toEqual(packets.map(frame));
+    expect(read.records.map((r) => r.time)).toEqual(packets.map((_, i) => t0 + i));
+    expect(readFileSync(ours).subarray(0, 4)).toEqual(Buffer.from("d4c3b2a1", "hex")); // a1b2c3d4, little-endian
+
+    const theirs = join(dir, "theirs.pcap");
+    const r = await run("tshark", ["-r", ours, "-F", "pcap", "-w", theirs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readPcap(readFileSync(theirs)).records.map((x) => x.data)).toEqual(packets.map(frame));
+  });
+
+  it("bad magic and truncated records are PacketErrors with the offset", () => {
+    const file = encodePcap([{ data: frame(packets[0]), time: t0 }], { linktype: 1 });
+    const err = (buf: Buffer) => {
+      try {
+        readPcap(buf);
+      } catch (e) {
+        if (e instanceof PacketError) return { code: e.code, offset: e.offset };
+        throw e;
+      }
+      return undefined;
+    };
+    expect(err(Buffer.from("0a0d0d0a" + "00".repeat(24), "hex"))).toEqual({ code: "ERR_PCAP_BAD_MAGIC", offset: 0 }); // pcapng
+    expect(err(file.subarray(0, 10))).toEqual({ code: "ERR_PACKET_TRUNCATED", offset: 0 });
+    expect(err(file.subarray(0, 30))).toEqual({ code: "ERR_PACKET_TRUNCATED", offset: 24 });
+    expect(err(file.subarray(0, file.length - 1))).toEqual({ code: "ERR_PACKET_BAD_LENGTH", offset: 32 });
+  });
+});
