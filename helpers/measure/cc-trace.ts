@@ -1,32 +1,10 @@
 // The Linux kernel's congestion control, watched from inside: one bulk TCP flow with a chosen
 // algorithm, its `struct tcp_info` sampled on a timer. Meant to run inside lab hosts
-// (helpers/lab/index.ts): `tcpSink` on the receiver, `traceFlow` on the sender.
+// (helpers/lab): `traceFlow` on the sender, against a net/services tcpServer on the receiver.
 import * as net from "node:net";
 import { nowMs } from "../os/time";
 import { congestionInfo, getCongestion, setCongestion, type CongestionInfo } from "../os/tcpinfo";
-import { assertInLabHost } from "../lab/guard";
-
-/** A server that reads and discards everything: the receiving end of a bulk flow. */
-export async function tcpSink(address = "0.0.0.0") {
-  const sockets = new Set<net.Socket>();
-  let bytes = 0;
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("data", (d) => (bytes += d.length));
-    s.on("error", () => {}); // the sender may reset at the end of its run
-    s.once("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, address, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    bytesReceived: () => bytes,
-    close: () =>
-      new Promise<number>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve(bytes));
-      }),
-  };
-}
+import { assertInLabHost } from "../os/netns";
 
 export interface TraceSample extends CongestionInfo {
   /** Milliseconds since the flow started. */

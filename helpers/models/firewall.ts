@@ -1,16 +1,13 @@
 // A packet filter, twice: a first-match rule model (an ordered list of rules, each a few match
 // fields and an action; the first rule that matches decides, the chain's policy decides when none
-// does), the same rules written out as an nftables chain, and the tools to check the kernel
-// against the model in a lab (helpers/lab/index.ts): a probe that turns what a TCP connect or a UDP
-// datagram met into a verdict, and a parser for the per-rule counters of `nft list`.
+// does), the same rules written out as an nftables chain, and a parser for the per-rule counters of
+// `nft list`. Pure: notebook 66 checks it against real nftables rules in a lab, probing with
+// net/portscan's `probe`.
 //
 // The model looks at the first packet of a flow, as a firewall's rules do: later packets of an
 // accepted connection are matched by a `ct state established,related accept` rule, which the model
 // expresses with `ctState`.
-import * as dgram from "node:dgram";
 import * as net from "node:net";
-import { assertInLabHost } from "../lab/guard";
-import { scan } from "../net/portscan";
 
 export type Action = "accept" | "drop" | "reject";
 export type Proto = "tcp" | "udp";
@@ -204,63 +201,4 @@ export function parseCounters(text: string): Counter[] {
     if (counter && comment) out.push({ rule: comment[1], packets: Number(counter[1]), bytes: Number(counter[2]) });
   }
   return out;
-}
-
-// ---- inside lab hosts ----------------------------------------------------------------------------
-
-export interface ProbeResult {
-  verdict: Action;
-  /** What the socket saw: "connected", "ECONNREFUSED (RST)", "reply", "ECONNREFUSED (ICMP)", "timeout". */
-  detail: string;
-}
-
-/**
- * One TCP connect or one UDP datagram to `address`:`port`, and what it met, as a verdict: an
- * answer means accept, a refusal (a TCP reset or an ICMP port unreachable) reject, silence until
- * `timeoutMs` drop. Keep `timeoutMs` under a second: a dropped SYN is sent again after one second,
- * and a probe should cost one packet. A UDP probe expects a server that answers (labnet.udpReplier).
- */
-export async function probe(proto: Proto, address: string, port: number, timeoutMs = 500): Promise<ProbeResult> {
-  assertInLabHost("firewall.probe");
-  if (proto === "tcp") {
-    const [r] = (await scan(address, [port], { timeoutMs })).results;
-    const verdict: Action = r.state === "open" ? "accept" : r.state === "closed" ? "reject" : "drop";
-    return {
-      verdict,
-      detail:
-        r.state === "open"
-          ? "connected"
-          : r.state === "closed"
-            ? r.reason
-            : r.reason.startsWith("no answer")
-              ? "timeout"
-              : r.reason,
-    };
-  }
-  // A connected UDP socket: the kernel reports an ICMP port unreachable to it as ECONNREFUSED.
-  const socket = dgram.createSocket("udp4");
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.connect(port, address, () => resolve());
-    });
-    return await new Promise<ProbeResult>((resolve) => {
-      const timer = setTimeout(() => resolve({ verdict: "drop", detail: "timeout" }), timeoutMs);
-      socket.once("message", () => {
-        clearTimeout(timer);
-        resolve({ verdict: "accept", detail: "reply" });
-      });
-      socket.on("error", (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        resolve(
-          e.code === "ECONNREFUSED"
-            ? { verdict: "reject", detail: "ECONNREFUSED (ICMP)" }
-            : { verdict: "reject", detail: e.code ?? e.message },
-        );
-      });
-      socket.send("probe");
-    });
-  } finally {
-    socket.close();
-  }
 }

@@ -1,8 +1,6 @@
-// Network address translation, twice: a model of a source-NAT (masquerade / PAT) translation table
-// as a plain class with an explicit clock, and the tools to watch the kernel's real one in a lab
-// (helpers/lab/index.ts): a TCP server that tells each client which address and port it saw, a client
-// that holds a connection open from a chosen source port, and a parser for the kernel's
-// connection-tracking table (/proc/net/nf_conntrack, the same data `conntrack -L` shows).
+// Network address translation as a model: a source-NAT (masquerade / PAT) translation table as a
+// plain class with an explicit clock. Notebook 42 holds it against the kernel's real one in a lab
+// (net/services' tcpServer with tellPeer shows what a server sees; os/procnet reads conntrack).
 //
 // The model follows Linux where it matters for the lesson:
 //   - a mapping is unique per (protocol, public address:port, remote address:port): two flows may
@@ -12,9 +10,8 @@
 //     432000 s, five days, for an established TCP connection: the kernel's defaults).
 // It differs in one visible way: on a collision the model takes the next free port upward, while
 // Linux starts its search at a random point of 1024..65535, so its choice cannot be predicted.
-import * as net from "node:net";
-import { readFileSync } from "node:fs";
-import { assertInLabHost } from "../lab/guard";
+
+import { isIPv4 } from "node:net";
 
 export type Proto = "tcp" | "udp";
 
@@ -32,7 +29,7 @@ export class NatError extends Error {
 export function splitEndpoint(endpoint: string): [string, number] {
   const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !net.isIPv4(m[1]) || port < 1 || port > 65535) {
+  if (!m || !isIPv4(m[1]) || port < 1 || port > 65535) {
     throw new NatError("ERR_NAT_ENDPOINT", `"${endpoint}" is not an IPv4 address:port like "192.168.1.10:5000"`);
   }
   return [m[1], port];
@@ -86,7 +83,7 @@ export class NatTable {
   private readonly forwards = new Map<string, string>();
 
   constructor(opts: NatOptions) {
-    if (!net.isIPv4(opts.publicAddress))
+    if (!isIPv4(opts.publicAddress))
       throw new NatError("ERR_NAT_OPTIONS", `publicAddress "${opts.publicAddress}" is not an IPv4 address`);
     this.publicAddress = opts.publicAddress;
     this.ports = opts.ports ?? [1024, 65535];
@@ -178,163 +175,4 @@ export class NatTable {
     }
     throw new NatError("ERR_NAT_EXHAUSTED", `no free public port for ${proto} to ${remote}`);
   }
-}
-
-// ---- the kernel's table ---------------------------------------------------------------------------
-
-export interface Tuple {
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-}
-
-export interface ConntrackEntry {
-  proto: string;
-  /** TCP's state ("ESTABLISHED", "TIME_WAIT", …); "" for UDP. */
-  state: string;
-  /** Seconds left before the entry expires (varies from run to run). */
-  timeout: number;
-  /** The packet's direction as the first packet had it: inside → remote. */
-  original: Tuple;
-  /** What a reply must look like: remote → public address. A NAT shows here. */
-  reply: Tuple;
-  /** "[ASSURED]", "[UNREPLIED]", … */
-  flags: string[];
-}
-
-/** Parses /proc/net/nf_conntrack (or `conntrack -L` output: the same fields without the first two). */
-export function parseConntrack(text: string): ConntrackEntry[] {
-  const out: ConntrackEntry[] = [];
-  for (const line of text.split("\n")) {
-    let words = line.trim().split(/\s+/).filter(Boolean);
-    if (words[0] === "ipv4" || words[0] === "ipv6") words = words.slice(2);
-    if (words.length < 3) continue;
-    const [proto, , timeout, ...rest] = words;
-    const tuples: Tuple[] = [];
-    let state = "";
-    const flags: string[] = [];
-    let current: Partial<Tuple> = {};
-    for (const w of rest) {
-      const kv = /^(src|dst|sport|dport)=(.*)$/.exec(w);
-      if (kv) {
-        const [, key, value] = kv;
-        if (key === "src" && current.src !== undefined) {
-          tuples.push(current as Tuple);
-          current = {};
-        }
-        if (key === "src" || key === "dst") current[key] = value;
-        else current[key as "sport" | "dport"] = Number(value);
-      } else if (/^\[.*\]$/.test(w)) flags.push(w);
-      else if (/^[A-Z_]+$/.test(w) && tuples.length === 0 && current.src === undefined) state = w;
-    }
-    if (current.src !== undefined) tuples.push(current as Tuple);
-    if (tuples.length < 2) continue;
-    out.push({ proto, state, timeout: Number(timeout), original: tuples[0], reply: tuples[1], flags });
-  }
-  return out;
-}
-
-/** This host's connection-tracking table (run inside the NAT router). */
-export function conntrack(): ConntrackEntry[] {
-  return parseConntrack(readFileSync("/proc/net/nf_conntrack", "utf8"));
-}
-
-// ---- inside lab hosts ----------------------------------------------------------------------------
-
-const servers = new Map<number, { close(): Promise<number> }>();
-
-/** A TCP server on `port` that answers each client with the address:port it saw the connection
- *  come from, then keeps the connection until the client closes it. A service. */
-export async function whoami(port: number) {
-  await servers.get(port)?.close();
-  const sockets = new Set<net.Socket>();
-  const seen: string[] = [];
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => {});
-    const peer = `${s.remoteAddress}:${s.remotePort}`;
-    seen.push(peer);
-    s.write(`${peer}\n`);
-    s.resume();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "0.0.0.0", () => resolve());
-  });
-  let closing: Promise<number> | undefined;
-  const service = {
-    port,
-    /** Every peer seen so far, "address:port", in order. */
-    seen: () => seen.slice(),
-    close: () =>
-      (closing ??= new Promise<number>((resolve) => {
-        for (const s of sockets) s.resetAndDestroy();
-        server.close(() => resolve(seen.length));
-      })),
-  };
-  servers.set(port, service);
-  return service;
-}
-
-export interface Seen {
-  /** What the server said it saw, "address:port"; null when the connection failed. */
-  seen: string | null;
-  /** The socket error's code, or "timeout". */
-  error?: string;
-  /** The local end as this host sees it. */
-  local?: string;
-}
-
-const held = new Map<string, { close(): Promise<void> }>();
-
-/**
- * Connects to a whoami() server, from `localPort` if given, reads what the server saw, and
- * holds the connection open: a service whose close() resets it (no TIME_WAIT is left on either
- * side, so the same source port can be used again at once).
- */
-export async function hold(address: string, port: number, opts: { localPort?: number; timeoutMs?: number } = {}) {
-  assertInLabHost("nat.hold");
-  const key = `${address}:${port}:${opts.localPort ?? 0}`;
-  await held.get(key)?.close();
-  const socket = net.connect({ host: address, port, localPort: opts.localPort });
-  socket.setNoDelay(true);
-  const result = await new Promise<Seen>((resolve) => {
-    let text = "";
-    const timer = setTimeout(() => resolve({ seen: null, error: "timeout" }), opts.timeoutMs ?? 1000);
-    socket.on("data", (d) => {
-      text += d;
-      if (!text.includes("\n")) return;
-      clearTimeout(timer);
-      resolve({ seen: text.trim(), local: `${socket.localAddress}:${socket.localPort}` });
-    });
-    socket.once("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ seen: null, error: e.code ?? e.message });
-    });
-  });
-  socket.on("error", () => {});
-  let closing: Promise<void> | undefined;
-  const service = {
-    ...result,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        held.delete(key);
-        if (socket.destroyed) return resolve();
-        socket.once("close", () => resolve());
-        if (socket.readyState === "open") socket.resetAndDestroy();
-        else socket.destroy();
-      })),
-  };
-  if (result.seen === null) await service.close();
-  else held.set(key, service);
-  return service;
-}
-
-/** One connection to a whoami() server: what it saw, then the connection is reset. */
-export async function ask(address: string, port: number, timeoutMs = 1000): Promise<Seen> {
-  const h = await hold(address, port, { timeoutMs });
-  await h.close();
-  return { seen: h.seen, ...(h.error ? { error: h.error } : {}), ...(h.local ? { local: h.local } : {}) };
 }

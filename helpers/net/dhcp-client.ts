@@ -30,7 +30,7 @@ import {
   type DhcpMessageType,
 } from "../wire/dhcp";
 import { bindToDevice } from "../os/sockopt";
-import { assertInLabHost } from "../lab/guard";
+import { assertInLabHost } from "../os/netns";
 
 const run = promisify(execFile);
 

@@ -21,7 +21,7 @@ import {
   type DhcpMessageType,
 } from "../wire/dhcp";
 import { bindToDevice } from "../os/sockopt";
-import { assertInLabHost } from "../lab/guard";
+import { assertInLabHost } from "../os/netns";
 
 export interface DhcpServerOptions {
   /** the interface to serve, and only that one */

@@ -6,8 +6,11 @@
 // Ports are probed a few at a time (`concurrency`), each with its own timeout. A scan only goes
 // to addresses this process owns: loopback, or a lab host's subnet (helpers/lab/index.ts) as seen from
 // inside a lab host. It refuses anything else before a single packet is sent.
+import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
+import type { Action, Proto } from "../models/firewall";
+import { assertInLabHost } from "../os/netns";
 import { nowMs } from "../os/time";
 
 export type PortState = "open" | "closed" | "filtered";
@@ -171,3 +174,62 @@ export async function listen(ports: number[], address = "0.0.0.0") {
   return service;
 }
 const listening = new Map<number, { close(): Promise<number> }>();
+
+// ---- a firewall's verdict, seen from the client --------------------------------------------
+
+export interface ProbeResult {
+  verdict: Action;
+  /** What the socket saw: "connected", "ECONNREFUSED (RST)", "reply", "ECONNREFUSED (ICMP)", "timeout". */
+  detail: string;
+}
+
+/**
+ * One TCP connect or one UDP datagram to `address`:`port`, and what it met, as a verdict: an
+ * answer means accept, a refusal (a TCP reset or an ICMP port unreachable) reject, silence until
+ * `timeoutMs` drop. Keep `timeoutMs` under a second: a dropped SYN is sent again after one second,
+ * and a probe should cost one packet. A UDP probe expects a server that answers (net/services udpServer with a reply).
+ */
+export async function probe(proto: Proto, address: string, port: number, timeoutMs = 500): Promise<ProbeResult> {
+  assertInLabHost("portscan.probe");
+  if (proto === "tcp") {
+    const [r] = (await scan(address, [port], { timeoutMs })).results;
+    const verdict: Action = r.state === "open" ? "accept" : r.state === "closed" ? "reject" : "drop";
+    return {
+      verdict,
+      detail:
+        r.state === "open"
+          ? "connected"
+          : r.state === "closed"
+            ? r.reason
+            : r.reason.startsWith("no answer")
+              ? "timeout"
+              : r.reason,
+    };
+  }
+  // A connected UDP socket: the kernel reports an ICMP port unreachable to it as ECONNREFUSED.
+  const socket = dgram.createSocket("udp4");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.connect(port, address, () => resolve());
+    });
+    return await new Promise<ProbeResult>((resolve) => {
+      const timer = setTimeout(() => resolve({ verdict: "drop", detail: "timeout" }), timeoutMs);
+      socket.once("message", () => {
+        clearTimeout(timer);
+        resolve({ verdict: "accept", detail: "reply" });
+      });
+      socket.on("error", (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve(
+          e.code === "ECONNREFUSED"
+            ? { verdict: "reject", detail: "ECONNREFUSED (ICMP)" }
+            : { verdict: "reject", detail: e.code ?? e.message },
+        );
+      });
+      socket.send("probe");
+    });
+  } finally {
+    socket.close();
+  }
+}

@@ -1,13 +1,9 @@
-// The kernel's own record of a TCP connection: getsockopt(TCP_INFO) through koffi, and the
-// queues and timers `ss` (iproute2) prints. Linux only.
+// The kernel's own record of a TCP connection: getsockopt(TCP_INFO) read field by field, and the
+// connection's congestion-control algorithm (TCP_CONGESTION), both through libc (os/libc.ts). The
+// queues and timers `ss` prints are in os/procnet.ts. Linux only.
 import type { Socket } from "node:net";
-import { execFileSync } from "node:child_process";
-import koffi from "koffi";
-import { fdOf, IPPROTO_TCP, SockoptError } from "./sockopt";
-
-const TCP_INFO = 11; // <netinet/tcp.h>
-
-let getsockopt: ((fd: number, level: number, name: number, value: Buffer, length: number[]) => number) | undefined;
+import { getsockoptBytes, setsockoptBytes, SOL, SyscallError, TCP } from "./libc";
+import { fdOf } from "./sockopt";
 
 /** A few fields of `struct tcp_info` (include/uapi/linux/tcp.h), by their kernel names. */
 export interface TcpInfo {
@@ -36,19 +32,14 @@ const NEEDED = 236;
 
 /** The raw `struct tcp_info` of a connection. */
 function readTcpInfo(s: Socket): Buffer {
-  if (process.platform !== "linux") throw new SockoptError("ERR_PLATFORM", "TCP_INFO needs Linux");
-  getsockopt ??= koffi
-    .load("libc.so.6")
-    .func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
-  const buf = Buffer.alloc(512);
-  const len = [buf.length];
-  if (getsockopt!(fdOf(s), IPPROTO_TCP, TCP_INFO, buf, len) !== 0)
-    throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_INFO) failed, errno ${koffi.errno()}`);
-  if (len[0] < NEEDED)
-    throw new SockoptError(
+  const buf = getsockoptBytes(fdOf(s), SOL.TCP, TCP.INFO, 512);
+  if (buf.length < NEEDED) {
+    throw new SyscallError(
       "ERR_TCP_INFO",
-      `this kernel's tcp_info has ${len[0]} bytes; snd_wnd and rcv_wnd need ${NEEDED} (Linux 6.2 or later)`,
+      "getsockopt",
+      `this kernel's tcp_info has ${buf.length} bytes; snd_wnd and rcv_wnd need ${NEEDED} (Linux 6.2 or later)`,
     );
+  }
   return buf;
 }
 
@@ -69,36 +60,6 @@ export function tcpInfo(s: Socket): TcpInfo {
     bytesSent: u64(200),
     sndWnd: u32(228),
     rcvWnd: u32(232),
-  };
-}
-
-/** What `ss -tnmio` says about one connection: its queues, buffer sizes and timer. */
-export interface SsView {
-  /** Receive queue: bytes the kernel holds that the application has not read. */
-  recvQ: number;
-  /** Send queue: bytes written by the application and not yet acknowledged by the peer. */
-  sendQ: number;
-  /** Receive and send buffer sizes (skmem rb, tb). */
-  rb: number;
-  tb: number;
-  /** The timer running, e.g. "persist", "on" (retransmission), "keepalive", or "" for none. */
-  timer: string;
-  line: string;
-}
-
-export function ssView(s: Socket): SsView {
-  const filter = `sport = :${s.localPort} and dport = :${s.remotePort}`;
-  const out = execFileSync("ss", ["-tnmio", "state", "established", filter], { encoding: "utf8" });
-  const line = out.split("\n").slice(1).join(" ").replace(/\s+/g, " ").trim();
-  if (!line) throw new SockoptError("ERR_SS", `ss does not list ${filter}`);
-  const num = (re: RegExp) => Number(re.exec(line)?.[1] ?? NaN);
-  return {
-    recvQ: num(/^(\d+) /),
-    sendQ: num(/^\d+ (\d+) /),
-    rb: num(/\brb(\d+)/),
-    tb: num(/\btb(\d+)/),
-    timer: /timer:\((\w+),/.exec(line)?.[1] ?? "",
-    line,
   };
 }
 
@@ -139,31 +100,19 @@ export function congestionInfo(s: Socket): CongestionInfo {
   };
 }
 
-let setsockoptStr: ((fd: number, level: number, name: number, value: string, length: number) => number) | undefined;
-let getsockoptStr: ((fd: number, level: number, name: number, value: Buffer, length: number[]) => number) | undefined;
-const TCP_CONGESTION = 13;
-
 /** Chooses the connection's congestion-control algorithm (setsockopt TCP_CONGESTION). */
 export function setCongestion(s: Socket, algorithm: string): void {
-  setsockoptStr ??= koffi
-    .load("libc.so.6")
-    .func("int setsockopt(int fd, int level, int name, const char *value, uint32_t length)") as any;
-  if (setsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, algorithm, Buffer.byteLength(algorithm)) !== 0) {
-    throw new SockoptError(
-      "ERR_SETSOCKOPT",
-      `TCP_CONGESTION "${algorithm}" refused (errno ${koffi.errno()}); available: see /proc/sys/net/ipv4/tcp_available_congestion_control`,
-    );
+  try {
+    setsockoptBytes(fdOf(s), SOL.TCP, TCP.CONGESTION, Buffer.from(algorithm), `TCP_CONGESTION "${algorithm}"`);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    const where = "/proc/sys/net/ipv4/tcp_available_congestion_control";
+    throw new SyscallError(e.code, e.syscall, `${e.message}; the algorithms this kernel has are in ${where}`);
   }
 }
 
 /** The algorithm the connection uses, as the kernel reports it. */
 export function getCongestion(s: Socket): string {
-  getsockoptStr ??= koffi
-    .load("libc.so.6")
-    .func("int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)") as any;
-  const buf = Buffer.alloc(16);
-  const len = [buf.length];
-  if (getsockoptStr!(fdOf(s), IPPROTO_TCP, TCP_CONGESTION, buf, len) !== 0)
-    throw new SockoptError("ERR_GETSOCKOPT", `getsockopt(TCP_CONGESTION) failed, errno ${koffi.errno()}`);
-  return buf.subarray(0, len[0]).toString("latin1").replace(/\0.*$/s, "");
+  const name = getsockoptBytes(fdOf(s), SOL.TCP, TCP.CONGESTION, 16);
+  return name.toString("latin1").replace(/\0.*$/s, "");
 }

@@ -11,11 +11,12 @@ import { labAccess, startLab, type Lab, type LabHost } from "../../helpers/lab";
 import { ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
 import { readPcap } from "../../helpers/wire/pcap";
 import { bpf } from "../../helpers/wire/bpf";
+import type { Args } from "../../helpers/os/remote";
 
 // Vitest loads modules its own way, so the agent gets the module's path.
 const MODULE = join(__dirname, "..", "..", "helpers", "lab/capture-lab.ts");
 type M = typeof captureLab;
-const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Parameters<M[K]>) =>
+const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Args<M, K>) =>
   host.run<M, K>(MODULE, fn, ...args);
 
 describe("fragment arithmetic", () => {

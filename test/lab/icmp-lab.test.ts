@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labAccess, startLab, type Lab, type LabHost } from "../../helpers/lab";
 import type * as icmpLab from "../../helpers/lab/icmp-lab";
 import { dissect, ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
+import type { Args } from "../../helpers/os/remote";
 
 // Vitest loads modules its own way, so the agent gets the helper's path, not the module object.
 const FILE = join(__dirname, "..", "..", "helpers", "lab/icmp-lab.ts");
 type M = typeof icmpLab;
-const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Parameters<M[K]>) =>
+const inHost = <K extends keyof M & string>(host: LabHost, fn: K, ...args: Args<M, K>) =>
   host.run<M, K>(FILE, fn, ...args);
 const hexOf = (b: Buffer) => b.toString("hex");
 const decode = (hex: string) => dissect(Buffer.from(hex, "hex"));

@@ -8,11 +8,12 @@ import { labAccess, LabError, startLab, staleNamespaces, type Lab, type LabHost 
 import type * as probe from "../support/lab-probe";
 import * as probeHere from "../support/lab-probe";
 import { root, run } from "../support/process";
+import type { Args } from "../../helpers/os/remote";
 
 // Vitest loads modules its own way, so pass the probe's path rather than the module object.
 const PROBE = join(__dirname, "..", "support", "lab-probe.ts");
 type Probe = typeof probe;
-const inHost = <K extends keyof Probe & string>(host: LabHost, fn: K, ...args: Parameters<Probe[K]>) =>
+const inHost = <K extends keyof Probe & string>(host: LabHost, fn: K, ...args: Args<Probe, K>) =>
   host.run<Probe, K>(PROBE, fn, ...args);
 
 const asRoot = labAccess().mode === "root";
@@ -111,7 +112,7 @@ describe.skipIf(!asRoot)("a lab as root", () => {
     expect(namespaces().filter((n) => n.startsWith(other.prefix))).toEqual([]);
     expect(spawnSync("pgrep", ["-f", `${other.prefix}x`]).status).toBe(1);
     expect(() => other.host("x")).toThrow(/has been closed/);
-    await expect(echo.echoed()).rejects.toMatchObject({ code: "ERR_LAB_AGENT" }); // a service of the closed lab
+    await expect(echo.echoed()).rejects.toMatchObject({ code: "ERR_AGENT_EXITED" }); // a service of the closed lab
     expect(await other.close()).toEqual({ namespacesRemoved: 2 }); // twice is fine
   });
 

@@ -5,24 +5,16 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { labAccess, startLab, type LabHost } from "../../helpers/lab";
 import type * as labnet from "../../helpers/lab/services";
-import { parseSnmp, tcpBanner, tcpFetch, udpAsk, udpReplier } from "../../helpers/lab/services";
+import { tcpBanner, tcpFetch, udpAsk, udpReplier } from "../../helpers/lab/services";
+import type { Args } from "../../helpers/os/remote";
 
 // Vitest loads modules its own way, so the agent is given the module's path.
 const LABNET = join(__dirname, "..", "..", "helpers", "lab/services.ts");
 type Labnet = typeof labnet;
-const inHost = <K extends keyof Labnet & string>(host: LabHost, fn: K, ...args: Parameters<Labnet[K]>) =>
+const inHost = <K extends keyof Labnet & string>(host: LabHost, fn: K, ...args: Args<Labnet, K>) =>
   host.run<Labnet, K>(LABNET, fn, ...args);
 
 describe("labnet on loopback", () => {
-  it("parses /proc/net/snmp into named counters per protocol", () => {
-    const text = "Ip: Forwarding DefaultTTL ForwDatagrams\nIp: 1 64 7\nIcmp: InMsgs OutTimeExcds\nIcmp: 3 2\n";
-    expect(parseSnmp(text)).toEqual({
-      Ip: { Forwarding: 1, DefaultTTL: 64, ForwDatagrams: 7 },
-      Icmp: { InMsgs: 3, OutTimeExcds: 2 },
-    });
-    expect(() => parseSnmp("Ip: A B\nTcp: 1 2\n")).toThrow(/values for Ip/);
-  });
-
   it("asks a UDP replier and gets what it heard back", async () => {
     const replier = await udpReplier(0, "x");
     expect(await udpAsk("127.0.0.1", replier.port, "hi")).toEqual({ reply: 'x heard "hi" from 127.0.0.1' });

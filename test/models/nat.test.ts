@@ -1,7 +1,7 @@
 // helpers/nat: the translation-table model (port kept or moved, per-remote uniqueness, replies,
 // strangers, forwards, idle timeouts) and the conntrack parser. The real NAT runs in notebook 42.
 import { describe, expect, it } from "vitest";
-import { NatTable, parseConntrack, splitEndpoint } from "../../helpers/models/nat";
+import { NatTable, splitEndpoint } from "../../helpers/models/nat";
 
 describe("nat model", () => {
   it("keeps the inside port unless the same remote already sees it, then takes the next free one", () => {
@@ -75,34 +75,5 @@ describe("nat model", () => {
     expect(() => new NatTable({ publicAddress: "10.0.0.1", ports: [9, 2] })).toThrow(
       expect.objectContaining({ code: "ERR_NAT_OPTIONS" }),
     );
-  });
-});
-
-describe("parseConntrack", () => {
-  it("reads /proc/net/nf_conntrack and conntrack -L lines", () => {
-    const text = [
-      "ipv4     2 tcp      6 431999 ESTABLISHED src=192.168.42.3 dst=10.42.0.2 sport=5000 dport=80 src=10.42.0.2 dst=10.42.0.1 sport=80 dport=64105 [ASSURED] mark=0 zone=0 use=2",
-      "ipv4     2 udp      17 29 src=192.168.42.2 dst=10.42.0.2 sport=42977 dport=53 [UNREPLIED] src=10.42.0.2 dst=10.42.0.1 sport=53 dport=42977 mark=0 zone=0 use=2",
-      "tcp      6 9 CLOSE src=10.42.0.2 dst=10.42.0.1 sport=41110 dport=8080 src=192.168.42.2 dst=10.42.0.2 sport=80 dport=41110 [ASSURED] mark=0 use=1",
-      "",
-    ].join("\n");
-    const [a, b, c] = parseConntrack(text);
-    expect(a).toEqual({
-      proto: "tcp",
-      state: "ESTABLISHED",
-      timeout: 431999,
-      flags: ["[ASSURED]"],
-      original: { src: "192.168.42.3", dst: "10.42.0.2", sport: 5000, dport: 80 },
-      reply: { src: "10.42.0.2", dst: "10.42.0.1", sport: 80, dport: 64105 },
-    });
-    expect(b).toMatchObject({
-      proto: "udp",
-      state: "",
-      timeout: 29,
-      flags: ["[UNREPLIED]"],
-      reply: { dst: "10.42.0.1", dport: 42977 },
-    });
-    expect(c).toMatchObject({ state: "CLOSE", original: { dport: 8080 }, reply: { src: "192.168.42.2", sport: 80 } });
-    expect(parseConntrack("")).toEqual([]);
   });
 });

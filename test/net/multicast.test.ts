@@ -1,46 +1,20 @@
-// helpers/multicast: /proc/net/igmp parsing (byte order), group → MAC mapping, the SO_BROADCAST
+// helpers/net/multicast: group → MAC mapping, the SO_BROADCAST
 // guard, and joining a group inside a lab (the lab part is skipped where no lab can be built).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { labAccess, startLab, type LabHost } from "../../helpers/lab";
 import type * as multicastModule from "../../helpers/net/multicast";
-import { multicastMac, parseIgmp, receiver, send } from "../../helpers/net/multicast";
+import { multicastMac, receiver, send } from "../../helpers/net/multicast";
+import type { Args } from "../../helpers/os/remote";
+import type * as procnet from "../../helpers/os/procnet";
 
 const MULTICAST = join(__dirname, "..", "..", "helpers", "net/multicast.ts");
+const PROCNET = join(__dirname, "..", "..", "helpers", "os/procnet.ts");
 type Multicast = typeof multicastModule;
-const inHost = <K extends "receiver" | "send" | "igmpGroups">(
-  host: LabHost,
-  fn: K,
-  ...args: Parameters<Multicast[K]>
-) => host.run<Multicast, K>(MULTICAST, fn, ...args);
-
-const IGMP = [
-  "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter",
-  "1\tlo        :     1      V3",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "2\teth0      :     2      V3",
-  "\t\t\t\t010037EF     2 0:00000000\t\t0",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "",
-].join("\n");
+const inHost = <K extends "receiver" | "send">(host: LabHost, fn: K, ...args: Args<Multicast, K>) =>
+  host.run<Multicast, K>(MULTICAST, fn, ...args);
 
 describe("multicast helpers", () => {
-  it("reads /proc/net/igmp, whose groups are printed in the machine's byte order", () => {
-    expect(parseIgmp(IGMP, true)).toEqual([
-      { device: "lo", version: "V3", groups: [{ group: "224.0.0.1", users: 1 }] },
-      {
-        device: "eth0",
-        version: "V3",
-        groups: [
-          { group: "239.55.0.1", users: 2 },
-          { group: "224.0.0.1", users: 1 },
-        ],
-      },
-    ]);
-    // The same text from a big-endian machine would mean other groups.
-    expect(parseIgmp(IGMP, false)[1].groups[0].group).toBe("1.0.55.239");
-  });
-
   it("maps a group to 01:00:5e and its low 23 bits, so 32 groups share a MAC", () => {
     expect(multicastMac("224.0.0.1")).toBe("01:00:5e:00:00:01");
     expect(multicastMac("239.55.0.1")).toBe("01:00:5e:37:00:01");
@@ -77,7 +51,7 @@ describe.skipIf(!!noLab)(`multicast inside a lab${noLab ? ` (skipped: ${noLab})`
       const c = await inHost(lab.host("c"), "receiver", 5000);
       expect(await b.join("239.9.9.9", lab.address("b"))).toBe(true);
       expect(await b.join("239.9.9.9", lab.address("b"))).toBe(false);
-      const groups = await inHost(lab.host("b"), "igmpGroups");
+      const groups = await lab.host("b").run<typeof procnet, "igmpGroups">(PROCNET, "igmpGroups");
       expect(groups.find((d) => d.device === "eth0")!.groups.map((g) => g.group)).toContain("239.9.9.9");
       expect(
         await inHost(lab.host("a"), "send", "239.9.9.9", 5000, ["m1", "m2"], { multicastInterface: lab.address("a") }),

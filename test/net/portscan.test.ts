@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import { labAccess, startLab, type LabHost } from "../../helpers/lab";
 import type * as portscanModule from "../../helpers/net/portscan";
 import { byState, classify, isOwned, listen, PortScanError, scan } from "../../helpers/net/portscan";
+import type { Args } from "../../helpers/os/remote";
 
 const PORTSCAN = join(__dirname, "..", "..", "helpers", "net/portscan.ts");
 type Portscan = typeof portscanModule;
-const inHost = <K extends "scan" | "listen">(host: LabHost, fn: K, ...args: Parameters<Portscan[K]>) =>
+const inHost = <K extends "scan" | "listen">(host: LabHost, fn: K, ...args: Args<Portscan, K>) =>
   host.run<Portscan, K>(PORTSCAN, fn, ...args);
 
 const iface = (address: string, netmask: string, mac: string): NetworkInterfaceInfo =>

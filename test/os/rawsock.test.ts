@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assemble, bpf, disassemble, insn } from "../../helpers/wire/bpf";
-import { openCapture, RawSocketError } from "../../helpers/os/rawsock";
+import { SyscallError } from "../../helpers/os/libc";
+import { openCapture } from "../../helpers/os/rawsock";
 import { run } from "../support/process";
 
 const isRoot = process.getuid?.() === 0;
@@ -123,18 +124,18 @@ describe.skipIf(!isRoot)(
 
     it("errors: ENODEV for an unknown interface; EPERM, naming CAP_NET_RAW, without the capability", async () => {
       expect(() => openCapture({ iface: "wbnope0" })).toThrow(
-        expect.objectContaining({ code: "ENODEV", name: "RawSocketError" }),
+        expect.objectContaining({ code: "ENODEV", name: "SyscallError" }),
       );
-      expect(() => openCapture({ iface: "wbnope0" })).toThrow(RawSocketError);
+      expect(() => openCapture({ iface: "wbnope0" })).toThrow(SyscallError);
       // root without CAP_NET_RAW: setpriv drops it from the bounding set before exec.
       const { errors } = await inNamespace(
         ["unshare", "--net", "setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw"],
         ["errors"],
       );
-      expect(errors.noSuchIface).toMatchObject({ error: "RawSocketError", code: "ENODEV" });
+      expect(errors.noSuchIface).toMatchObject({ error: "SyscallError", code: "ENODEV" });
       for (const e of [errors.raw, errors.capture])
         expect(e).toMatchObject({
-          error: "RawSocketError",
+          error: "SyscallError",
           code: "EPERM",
           message: expect.stringContaining("CAP_NET_RAW"),
         });

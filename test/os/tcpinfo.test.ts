@@ -1,7 +1,8 @@
 // TCP_INFO and ss on a real loopback connection: the fields we read are the kernel's.
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ssView, tcpInfo } from "../../helpers/os/tcpinfo";
+import { ssView } from "../../helpers/os/procnet";
+import { tcpInfo } from "../../helpers/os/tcpinfo";
 
 describe.runIf(process.platform === "linux")("tcpinfo", () => {
   const open: Array<net.Socket | net.Server> = [];

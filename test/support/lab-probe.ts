@@ -1,7 +1,7 @@
 // Functions the lab tests run inside a host through its agent.
 import * as dgram from "node:dgram";
 import { networkInterfaces } from "node:os";
-import { assertInLabHost } from "../../helpers/lab/guard";
+import { assertInLabHost } from "../../helpers/os/netns";
 
 /** Interface names and IPv4 addresses as the host sees them. */
 export function addresses(): Record<string, string[]> {
@@ -44,7 +44,7 @@ export function fail(message: string): never {
   throw Object.assign(new Error(message), { code: "ERR_PROBE" });
 }
 
-/** True inside a lab host; throws NotInLabError elsewhere (helpers/lab/guard.ts). */
+/** True inside a lab host; throws NotInLabError elsewhere (helpers/os/netns.ts). */
 export function insideLab(): boolean {
   assertInLabHost("lab-probe.insideLab");
   return true;

@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { dissect, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
 import { PcapWriter, LINKTYPE } from "../../helpers/wire/pcap";
 import { bpf } from "../../helpers/wire/bpf";
-import { IPPROTO, openCapture, openRaw, RawSocketError } from "../../helpers/os/rawsock";
+import { SyscallError } from "../../helpers/os/libc";
+import { IPPROTO, openCapture, openRaw } from "../../helpers/os/rawsock";
 
 const argv = process.argv.slice(2);
 const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -118,7 +119,7 @@ const run: Record<string, () => Promise<unknown>> = {
     try {
       s.send(Buffer.alloc(8), "127.0.0.1");
     } catch (e) {
-      sendAfterClose = (e as RawSocketError).code;
+      sendAfterClose = (e as SyscallError).code;
     }
     return { empty, ticks, fdBefore, fdAfter: fdOpen(s.fd), result, sendAfterClose };
   },
@@ -132,8 +133,8 @@ const run: Record<string, () => Promise<unknown>> = {
         return { ok: true };
       } catch (e) {
         return {
-          error: e instanceof RawSocketError ? "RawSocketError" : String(e),
-          code: (e as RawSocketError).code,
+          error: e instanceof SyscallError ? "SyscallError" : String(e),
+          code: (e as SyscallError).code,
           message: (e as Error).message,
         };
       }

@@ -19,6 +19,7 @@ import {
   type BpfInsn,
   type Step,
 } from "../../helpers/wire/bpf";
+import type { Args } from "../../helpers/os/remote";
 
 const A_MAC = "02:00:00:00:01:01";
 const B_MAC = "02:00:00:00:01:02";
@@ -198,7 +199,7 @@ describe("the BPF interpreter", () => {
 
 const BPF_LAB = join(__dirname, "..", "..", "helpers", "lab/bpf-lab.ts");
 type L = Pick<typeof bpfLab, "startCaptures" | "sendFrames" | "attachFilter">;
-const inHost = <K extends keyof L & string>(host: LabHost, fn: K, ...args: Parameters<L[K]>) =>
+const inHost = <K extends keyof L & string>(host: LabHost, fn: K, ...args: Args<L, K>) =>
   host.run<L, K>(BPF_LAB, fn, ...args);
 
 const noLab = labAccess().mode === "none" ? (labAccess() as { reason: string }).reason : "";

@@ -1,14 +1,6 @@
-// helpers/metrics: counters, gauges, histograms, the exposition format both ways, /proc/net/dev.
+// helpers/wire/prometheus: counters, gauges, histograms, the exposition format both ways.
 import { describe, expect, it } from "vitest";
-import * as dgram from "node:dgram";
-import {
-  bucketQuantile,
-  parseExposition,
-  parseNetDev,
-  Registry,
-  sampleOf,
-  udpEchoServer,
-} from "../../helpers/measure/metrics";
+import { bucketQuantile, parseExposition, Registry, sampleOf } from "../../helpers/wire/prometheus";
 
 describe("metrics", () => {
   it("counts, gauges and buckets, and renders the text format", () => {
@@ -76,39 +68,5 @@ describe("metrics", () => {
         { le: Infinity, count: 10 },
       ]),
     ).toBe(1);
-  });
-
-  it("reads /proc/net/dev", () => {
-    const text =
-      "Inter-|   Receive |  Transmit\n face |bytes packets ...\n    lo: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n  eth0: 740 10 0 1 0 0 0 0 370 5 0 0 0 0 0 0\n";
-    expect(parseNetDev(text).eth0).toEqual({
-      rx_bytes: 740,
-      rx_packets: 10,
-      rx_errs: 0,
-      rx_drop: 1,
-      tx_bytes: 370,
-      tx_packets: 5,
-      tx_errs: 0,
-      tx_drop: 0,
-    });
-    expect(Object.keys(parseNetDev(text))).toEqual(["lo", "eth0"]);
-  });
-
-  it("the UDP echo server counts what it read (on loopback)", async () => {
-    const server = await udpEchoServer(0);
-    const client = dgram.createSocket("udp4");
-    try {
-      for (const text of ["a", "bc", "def"]) {
-        const echoed = new Promise<string>((r) => client.once("message", (m) => r(m.toString())));
-        client.send(text, server.port, "127.0.0.1");
-        expect(await echoed).toBe(text);
-      }
-      const e = parseExposition(await server.metrics());
-      expect(sampleOf(e, "udp_datagrams_received_total")?.value).toBe(3);
-      expect(sampleOf(e, "udp_payload_bytes_received_total")?.value).toBe(6);
-    } finally {
-      client.close();
-      await server.close();
-    }
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { dhcpClient } from "../../helpers/net/dhcp-client";
 import { startDhcpServer } from "../../helpers/net/dhcp-server";
 import { send } from "../../helpers/net/multicast";
-import { assertInLabHost } from "../../helpers/lab/guard";
+import { assertInLabHost } from "../../helpers/os/netns";
 
 describe("outside a lab host", () => {
   it("refuses with one clear error before anything is sent", async () => {

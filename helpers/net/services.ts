@@ -1,0 +1,476 @@
+// Small servers and clients for experiments, one configurable set: a UDP server that records,
+// echoes or says what it heard (and joins multicast groups), a TCP server that greets, tells each
+// client its address, records or just counts, and the clients that go with them. They run in this
+// process, in a peer process, or inside a lab host (`lab.host("b").run(services, "udpServer", 53)`).
+// Results are plain data with Buffers where there are bytes; servers are services (their methods
+// stay callable, `close()` ends them). A failure is the answer in these experiments, so clients
+// report a socket error by its code ("ECONNREFUSED", "timeout") instead of throwing.
+import * as dgram from "node:dgram";
+import * as net from "node:net";
+import { Registry } from "../wire/prometheus";
+import { IP, SOL } from "../os/libc";
+import { assertInLabHost } from "../os/netns";
+import { IPPROTO } from "../os/rawsock";
+import { getsockopt, setsockopt } from "../os/sockopt";
+import { nowMs, sleep } from "../os/time";
+import { rawListener } from "./raw";
+
+// A server started again on the same protocol and port (a cell run twice) replaces the old one,
+// instead of failing with EADDRINUSE.
+const running = new Map<string, () => Promise<unknown>>();
+async function replacing(key: string): Promise<void> {
+  const close = running.get(key);
+  running.delete(key);
+  if (close) await close().catch(() => {});
+}
+const once = <T>(fn: () => Promise<T>): (() => Promise<T>) => {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+};
+const errorCode = (e: unknown): string => (e instanceof Error ? (Reflect.get(e, "code") ?? e.message) : String(e));
+
+async function bindUdp(socket: dgram.Socket, port: number, address?: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(port, address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+// ---- UDP ----------------------------------------------------------------------------------------
+
+export interface Datagram {
+  payload: Buffer;
+  from: string;
+  port: number;
+}
+
+export interface UdpServerOptions {
+  /** "echo": send every datagram back; `{ heard: name }`: answer `<name> heard "<text>" from <address>`. */
+  reply?: "echo" | { heard: string };
+  /** The address to bind (default: all of the host's). */
+  address?: string;
+}
+
+/** A UDP server on `port` (0: any) that records every datagram, and answers as `reply` says.
+ *  It counts what it read as metrics, and can join multicast groups. A service. */
+export async function udpServer(port: number, options: UdpServerOptions = {}) {
+  await replacing(`udp:${port}`);
+  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  const queue: Datagram[] = [];
+  const all: Datagram[] = [];
+  const joined = new Set<string>();
+  const registry = new Registry();
+  const datagrams = registry.counter("udp_datagrams_received_total", "Datagrams the server read.");
+  const bytes = registry.counter("udp_payload_bytes_received_total", "UDP payload bytes the server read.");
+  socket.on("message", (payload, from) => {
+    const d = { payload, from: from.address, port: from.port };
+    queue.push(d);
+    all.push(d);
+    datagrams.inc();
+    bytes.inc(payload.length);
+    const { reply } = options;
+    if (reply === "echo") socket.send(payload, from.port, from.address);
+    else if (reply) socket.send(`${reply.heard} heard "${payload}" from ${from.address}`, from.port, from.address);
+  });
+  await bindUdp(socket, port, options.address ?? "0.0.0.0");
+  const close = once(() => new Promise<number>((resolve) => socket.close(() => resolve(all.length))));
+  const bound = socket.address().port;
+  running.set(`udp:${bound}`, close);
+  return {
+    port: bound,
+    /** Waits until `n` datagrams are queued (or `timeoutMs` passes), then hands over and forgets
+     *  every queued one. */
+    async received(n = 0, timeoutMs = 1000): Promise<Datagram[]> {
+      for (const end = nowMs() + timeoutMs; queue.length < n && nowMs() < end;) await sleep(10);
+      return queue.splice(0);
+    },
+    /** Every datagram so far whose text starts with `prefix` (all of them without one). */
+    count: (prefix = "") => all.filter((d) => d.payload.toString().startsWith(prefix)).length,
+    /** What each datagram said and who sent it, in order. */
+    heard: () => all.map((d) => ({ text: d.payload.toString(), from: d.from })),
+    /** The server's counters in Prometheus text format. */
+    metrics: () => registry.render(),
+    /** IP_ADD_MEMBERSHIP on the interface that has address `iface`; joining twice is a no-op. */
+    join(group: string, iface: string): boolean {
+      if (joined.has(`${group}@${iface}`)) return false;
+      socket.addMembership(group, iface);
+      joined.add(`${group}@${iface}`);
+      return true;
+    },
+    /** IP_DROP_MEMBERSHIP; leaving a group not joined is a no-op. */
+    leave(group: string, iface: string): boolean {
+      if (!joined.delete(`${group}@${iface}`)) return false;
+      socket.dropMembership(group, iface);
+      return true;
+    },
+    close,
+  };
+}
+
+export interface Answer {
+  /** The reply's text, or null when none came. */
+  reply: string | null;
+  /** Why there is no reply: a socket error's code, or "timeout" when nothing came back in time. */
+  error?: string;
+}
+
+/** Sends one datagram (with IP TTL `ttl` if given) and waits up to `timeoutMs` for one reply. */
+export async function udpAsk(
+  address: string,
+  port: number,
+  text: string | Buffer,
+  opts: { ttl?: number; timeoutMs?: number } = {},
+): Promise<Answer> {
+  const socket = dgram.createSocket("udp4");
+  try {
+    await bindUdp(socket, 0);
+    if (opts.ttl !== undefined) socket.setTTL(opts.ttl);
+    return await new Promise<Answer>((resolve) => {
+      const timer = setTimeout(() => resolve({ reply: null, error: "timeout" }), opts.timeoutMs ?? 500);
+      socket.once("message", (m) => {
+        clearTimeout(timer);
+        resolve({ reply: m.toString() });
+      });
+      socket.send(text, port, address, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        resolve({ reply: null, error: errorCode(err) });
+      });
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** IP_MTU_DISCOVER values from <linux/in.h>: whether the kernel sets DF and fragments. */
+export const PMTUDISC = { dont: 0, want: 1, do: 2, probe: 3 } as const;
+
+export interface UdpSendOptions {
+  /** The source port (default: any). */
+  srcPort?: number;
+  /** The IPv4 TTL (IP_TTL). */
+  ttl?: number;
+  /** SO_BROADCAST: without it the kernel refuses a broadcast destination (EACCES). */
+  broadcast?: boolean;
+  /** IP_MULTICAST_IF: the local address whose interface multicast leaves from. */
+  multicastInterface?: string;
+  /** IP_MULTICAST_TTL (default 1: the local segment only). */
+  multicastTtl?: number;
+  /** IP_MTU_DISCOVER: "dont" lets the kernel fragment, "do" sets DF and refuses what is too big. */
+  pmtu?: keyof typeof PMTUDISC;
+  /** After each datagram, watch this long for ICMP errors about it (a raw ICMP socket). */
+  watchIcmpMs?: number;
+}
+
+export interface IcmpSeen {
+  from: string;
+  type: number;
+  code: number;
+  nextHopMtu?: number;
+  quotedLength: number;
+  quotedDf: boolean;
+}
+
+export interface SendResult {
+  size: number;
+  /** "sent", or the errno code of a send the kernel refused (EMSGSIZE, EACCES). */
+  result: string;
+  /** ICMP errors about this datagram seen within `watchIcmpMs` (empty without it). */
+  icmp: IcmpSeen[];
+}
+
+/** Sends one datagram per payload (a Buffer or text, or a size: that many bytes of "a") to
+ *  `to`:`port`, one after another, with the socket options given. Inside a lab host only. */
+export async function udpSend(
+  to: string,
+  port: number,
+  payloads: (Buffer | string | number)[],
+  opts: UdpSendOptions = {},
+): Promise<SendResult[]> {
+  // Loopback stays on this machine; a broadcast, a group or another host only from a lab host.
+  if (!to.startsWith("127.")) assertInLabHost("services.udpSend");
+  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  socket.on("error", () => {}); // errors are reported through each send's callback
+  const watch = opts.watchIcmpMs === undefined ? undefined : rawListener(IPPROTO.ICMP);
+  try {
+    await bindUdp(socket, opts.srcPort ?? 0);
+    if (opts.ttl !== undefined) socket.setTTL(opts.ttl);
+    if (opts.broadcast) socket.setBroadcast(true);
+    if (opts.multicastInterface) socket.setMulticastInterface(opts.multicastInterface);
+    if (opts.multicastTtl !== undefined) socket.setMulticastTTL(opts.multicastTtl);
+    if (opts.pmtu) setsockopt(socket, SOL.IP, IP.MTU_DISCOVER, PMTUDISC[opts.pmtu]);
+    const out: SendResult[] = [];
+    for (const p of payloads) {
+      const data = typeof p === "number" ? Buffer.alloc(p, 0x61) : Buffer.from(p);
+      const result = await new Promise<string>((resolve) =>
+        socket.send(data, port, to, (err) => resolve(err ? errorCode(err) : "sent")),
+      );
+      const icmp = watch ? await watch.errorsAbout(socket.address().port, opts.watchIcmpMs ?? 0) : [];
+      out.push({ size: data.length, result, icmp });
+    }
+    return out;
+  } finally {
+    await watch?.close();
+    socket.close();
+  }
+}
+
+/** Sends `count` datagrams of `size` bytes to `to:port`, each after the previous one's echo came
+ *  back (so no queue ever overflows); a lost echo ends the run. Round-trip times in ms. */
+export async function udpPingPong(
+  to: string,
+  port: number,
+  count: number,
+  size: number,
+): Promise<{ sent: number; echoed: number; rttMs: number[] }> {
+  assertInLabHost("services.udpPingPong");
+  const socket = dgram.createSocket("udp4");
+  await bindUdp(socket, 0);
+  const rttMs: number[] = [];
+  let sent = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const t0 = nowMs();
+      const echoed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 2000);
+        socket.once("message", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      socket.send(Buffer.alloc(size, 0x6d), port, to);
+      sent++;
+      if (!(await echoed)) break;
+      rttMs.push(nowMs() - t0);
+    }
+    return { sent, echoed: rttMs.length, rttMs };
+  } finally {
+    socket.close();
+  }
+}
+
+/**
+ * What a *connected* dgram socket sees of an ICMP error: Linux reports a port unreachable to it
+ * as ECONNREFUSED, on the next operation after it arrived. Sends `count` datagrams `gapMs` apart
+ * and lists what happened to each ("send 1: ok" or the error's code).
+ */
+export async function udpConnected(
+  dst: string,
+  port: number,
+  { srcPort, count = 3, gapMs = 100 }: { srcPort: number; count?: number; gapMs?: number },
+): Promise<string[]> {
+  assertInLabHost("services.udpConnected");
+  const sock = dgram.createSocket("udp4");
+  const events: string[] = [];
+  sock.on("error", (e) => events.push(`'error' event: ${errorCode(e)}`));
+  try {
+    await bindUdp(sock, srcPort);
+    await new Promise<void>((resolve, reject) => sock.connect(port, dst, (e?: Error) => (e ? reject(e) : resolve())));
+    for (let i = 1; i <= count; i++) {
+      const result = await new Promise<string>((resolve) =>
+        sock.send(Buffer.from(`datagram ${i}`), (e) => resolve(`send ${i}: ${e ? errorCode(e) : "ok"}`)),
+      );
+      events.push(result);
+      await sleep(gapMs);
+    }
+    return events;
+  } finally {
+    sock.close();
+  }
+}
+
+/** The path MTU the kernel holds for `to` (getsockopt IP_MTU on a UDP socket connected to it). */
+export async function pathMtu(to: string): Promise<number> {
+  const sock = dgram.createSocket("udp4");
+  await new Promise<void>((r) => sock.connect(9, to, () => r()));
+  try {
+    return getsockopt(sock, SOL.IP, IP.MTU);
+  } finally {
+    sock.close();
+  }
+}
+
+// ---- TCP ----------------------------------------------------------------------------------------
+
+export interface TcpServerOptions {
+  /** Write this to every client and close (a banner). */
+  greet?: string;
+  /** Tell each client the address and port it came from, "address:port\n", and keep it open. */
+  tellPeer?: boolean;
+  /** Keep what clients send, as text (otherwise only bytes are counted: a sink for bulk flows). */
+  keepText?: boolean;
+  /** End connections with a reset at close, so no TIME_WAIT is left and ports are free at once. */
+  reset?: boolean;
+  /** The address to listen on (default: all of the host's). */
+  address?: string;
+}
+
+/** A TCP server on `port` (0: any) that reads everything clients send. It counts bytes and
+ *  connections (also as metrics: accepted, open), remembers each peer, and greets, tells or keeps
+ *  text as `options` say. A service; close() resolves with the number of connections seen. */
+export async function tcpServer(port: number, options: TcpServerOptions = {}) {
+  await replacing(`tcp:${port}`);
+  const sockets = new Set<net.Socket>();
+  const texts: string[] = [];
+  const peers: string[] = [];
+  let bytes = 0;
+  const registry = new Registry();
+  const accepted = registry.counter("tcp_connections_accepted_total", "Connections the server accepted.");
+  const open = registry.gauge("tcp_connections_open", "Connections open now.");
+  const server = net.createServer((s) => {
+    accepted.inc();
+    open.inc();
+    sockets.add(s);
+    const peer = `${s.remoteAddress}:${s.remotePort}`;
+    peers.push(peer);
+    s.on("close", () => {
+      sockets.delete(s);
+      open.dec();
+    });
+    s.on("error", () => {}); // a client may reset at the end of its run
+    s.on("data", (d) => {
+      bytes += d.length;
+      if (options.keepText) texts.push(d.toString());
+    });
+    if (options.greet !== undefined) s.end(options.greet);
+    else if (options.tellPeer) s.write(`${peer}\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, options.address ?? "0.0.0.0", () => resolve());
+  });
+  const close = once(
+    () =>
+      new Promise<number>((resolve) => {
+        for (const s of sockets)
+          if (options.reset) s.resetAndDestroy();
+          else s.destroy();
+        server.close(() => resolve(peers.length));
+      }),
+  );
+  const bound = (server.address() as net.AddressInfo).port;
+  running.set(`tcp:${bound}`, close);
+  return {
+    port: bound,
+    /** What clients sent since the last call, as text (with `keepText`). */
+    received: () => texts.splice(0),
+    bytesReceived: () => bytes,
+    /** Every client so far, "address:port", in order. */
+    peers: () => peers.slice(),
+    /** Connections open now. */
+    open: () => open.get(),
+    metrics: () => registry.render(),
+    close,
+  };
+}
+
+export interface TcpConnectOptions {
+  /** How many connections to open and hold (default 1). */
+  count?: number;
+  /** Connect from this local port. */
+  localPort?: number;
+  /** Write this once connected. */
+  send?: string;
+  /** Wait for the server's first line (a tellPeer server's answer). */
+  readLine?: boolean;
+  /** How long connecting (and the first line) may take. */
+  timeoutMs?: number;
+  /** How close() ends the connections: "end" sends FIN; "reset" sends RST and leaves no TIME_WAIT. */
+  closeWith?: "end" | "reset";
+}
+
+/** Opens connections to `to`:`port` and holds them: a service whose close() ends them. A failure
+ *  is reported, not thrown: `connected` counts what succeeded and `error` says why one did not. */
+export async function tcpConnect(to: string, port: number, opts: TcpConnectOptions = {}) {
+  assertInLabHost("services.tcpConnect");
+  const sockets: net.Socket[] = [];
+  let line: string | null = null;
+  let error: string | undefined;
+  for (let i = 0; i < (opts.count ?? 1) && !error; i++) {
+    const s = net.connect({ host: to, port, localPort: opts.localPort });
+    s.setNoDelay(true);
+    s.on("error", () => {});
+    const outcome = await firstEvent(s, opts.timeoutMs ?? 1000, opts.readLine === true);
+    if (outcome.error) {
+      error = outcome.error;
+      s.destroy();
+      break;
+    }
+    line ??= outcome.line;
+    sockets.push(s);
+    if (opts.send !== undefined) await new Promise<void>((r) => s.write(opts.send ?? "", () => r()));
+  }
+  const local = sockets[0] ? `${sockets[0].localAddress}:${sockets[0].localPort}` : undefined;
+  const ending = (s: net.Socket) =>
+    new Promise<void>((resolve) => {
+      if (s.destroyed) return resolve();
+      s.once("close", () => resolve());
+      if (opts.closeWith === "reset") s.resetAndDestroy();
+      else {
+        s.end();
+        setTimeout(() => s.destroy(), 1000).unref();
+      }
+    });
+  return {
+    connected: sockets.length,
+    /** The first connection's local end, "address:port", as this host sees it. */
+    local,
+    localPort: sockets[0]?.localPort,
+    /** The server's first line (with `readLine`), or null. */
+    line,
+    error,
+    close: once(() => Promise.all(sockets.map(ending)).then(() => undefined)),
+  };
+}
+
+/** Resolves when `s` connects (and, with `readLine`, when its first line arrives), or fails. */
+function firstEvent(
+  s: net.Socket,
+  timeoutMs: number,
+  readLine: boolean,
+): Promise<{ line: string | null; error?: string }> {
+  return new Promise((resolve) => {
+    let text = "";
+    const timer = setTimeout(() => resolve({ line: null, error: "timeout" }), timeoutMs);
+    const done = (r: { line: string | null; error?: string }) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    s.once("error", (e) => done({ line: null, error: errorCode(e) }));
+    s.once("connect", () => {
+      if (!readLine) done({ line: null });
+    });
+    if (readLine) {
+      s.on("data", (d) => {
+        text += d;
+        if (text.includes("\n")) done({ line: text.split("\n")[0] });
+      });
+    }
+  });
+}
+
+/** Connects, reads until the server closes, and returns the text; or the error's code, or
+ *  "timeout" when the connection is not made within `timeoutMs`. */
+export function tcpFetch(address: string, port: number, timeoutMs = 1000): Promise<Answer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ reply: null, error: "timeout" });
+    }, timeoutMs);
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("end", () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ reply: Buffer.concat(chunks).toString() });
+    });
+    socket.on("error", (err) => {
+      clearTimeout(timer);
+      resolve({ reply: null, error: errorCode(err) });
+    });
+  });
+}
