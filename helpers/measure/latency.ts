@@ -1,25 +1,30 @@
-// Request/response latency on loopback: an echo server in a child process (its own event loop),
-// a client that sends a small request and waits for the whole reply, and the statistics that
-// describe the result: percentiles and jitter.
-import { spawn } from "node:child_process";
+// Request/response latency on loopback: an echo server in a peer process (its own event loop,
+// started through os/remote), a client that sends a small request and waits for the whole reply,
+// and the statistics that describe the result: percentiles and jitter.
 import { once } from "node:events";
 import * as net from "node:net";
-import { onShutdown, stopProcess } from "../../kernel/runtime";
+import { join } from "node:path";
+import type * as services from "../net/services";
+import { startAgent } from "../os/remote";
 import { nowMs } from "../os/time";
 import { summarize, type Summary } from "./stats";
 
-const ECHO = `
-const net = require("node:net");
-const server = net.createServer((s) => { s.setNoDelay(true); s.on("data", (d) => s.write(d)); });
-server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port + "\\n"));
-`;
+// By path, not module object: the peer loads the file (and so does any test runner's loader).
+const SERVICES = join(__dirname, "..", "net", "services.ts");
 
-/** An echo server in its own process; closed by `close()` or at kernel shutdown. */
+/** A TCP echo server in its own process; closed by `close()` or at kernel shutdown. */
 export async function echoProcess(): Promise<{ port: number; close: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["-e", ECHO], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(child.stdout, "data");
-  const close = onShutdown(() => stopProcess(child));
-  return { port: Number(String(line).trim()), close };
+  const peer = await startAgent({ name: "the echo process" });
+  try {
+    const server = await peer.run<typeof services, "tcpServer">(SERVICES, "tcpServer", 0, {
+      echo: true,
+      address: "127.0.0.1",
+    });
+    return { port: server.port, close: () => peer.close() };
+  } catch (e) {
+    await peer.close();
+    throw e;
+  }
 }
 
 /** `count` sequential round trips of `size`-byte requests; each sample in milliseconds. */

@@ -1,50 +1,12 @@
-// UDP packets per second through the kernel on loopback: a sender and a receiver, each in its own
-// process, and the kernel's own UDP counters (/proc/net/snmp) as the witness of what it did.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { readFileSync } from "node:fs";
-
-const RECEIVER = `
-const dgram = require("node:dgram");
-const s = dgram.createSocket({ type: "udp4", recvBufferSize: 8 << 20 });
-let packets = 0, bytes = 0;
-s.on("message", (m) => { packets++; bytes += m.length; });
-s.bind(0, "127.0.0.1", () => process.stdout.write(s.address().port + "\\n"));
-// The kernel's count of datagrams dropped on this socket (its receive buffer was full): the last
-// column of our line in /proc/net/udp, whose local address is 0100007F:<port in hex>.
-const socketDrops = () => {
-  const local = "0100007F:" + s.address().port.toString(16).toUpperCase().padStart(4, "0");
-  const line = require("node:fs").readFileSync("/proc/net/udp", "utf8").split("\\n").find((l) => l.trim().split(/\\s+/)[1] === local);
-  return Number(line.trim().split(/\\s+/).pop());
-};
-process.stdin.on("data", () => setTimeout(() => { process.stdout.write(JSON.stringify({ packets, bytes, drops: socketDrops() }) + "\\n"); s.close(); }, 200));
-`;
-
-// Sends batches of datagrams, letting the event loop breathe between batches, for `seconds`.
-const SENDER = `
-const dgram = require("node:dgram");
-const [port, size, seconds] = process.argv.slice(1).map(Number);
-const s = dgram.createSocket({ type: "udp4", sendBufferSize: 8 << 20 });
-const payload = Buffer.alloc(size, 0x61);
-let sent = 0;
-const end = Date.now() + seconds * 1000;
-s.connect(port, "127.0.0.1", async () => {
-  while (Date.now() < end) {
-    await new Promise((resolve) => { let left = 256; for (let i = 0; i < 256; i++) s.send(payload, () => { sent++; if (--left === 0) resolve(); }); });
-  }
-  process.stdout.write(JSON.stringify({ sent }) + "\\n");
-  s.close();
-});
-`;
-
-/** The kernel's machine-wide UDP counters (InDatagrams, RcvbufErrors, ...) from /proc/net/snmp. */
-export function udpCounters(): Record<string, number> {
-  const lines = readFileSync("/proc/net/snmp", "utf8")
-    .split("\n")
-    .filter((l) => l.startsWith("Udp:"));
-  const [names, values] = lines.map((l) => l.split(/\s+/).slice(1));
-  return Object.fromEntries(names.map((n, i) => [n, Number(values[i])]));
-}
+// UDP packets per second through the kernel on loopback: a flood sender and a receiver, each in
+// a peer process of its own (os/remote), and the kernel's own count of what the receiving socket
+// dropped (/proc/net/udp) as the witness of what it did.
+import * as dgram from "node:dgram";
+import { join } from "node:path";
+import type * as services from "../net/services";
+import { udpSocketDrops } from "../os/procnet";
+import { startAgent } from "../os/remote";
+import { sleep } from "../os/time";
 
 export interface PpsResult {
   size: number;
@@ -57,28 +19,53 @@ export interface PpsResult {
   socketDrops: number;
 }
 
-const firstLine = async (stream: NodeJS.ReadableStream) => String((await once(stream, "data"))[0]).trim();
+/** Sends `size`-byte datagrams to 127.0.0.1:`port` as fast as the socket takes them, for
+ *  `seconds`: batches of 256, letting the event loop breathe between batches. Run in a peer. */
+export async function flood(port: number, size: number, seconds: number): Promise<{ sent: number }> {
+  const s = dgram.createSocket({ type: "udp4", sendBufferSize: 8 << 20 });
+  const payload = Buffer.alloc(size, 0x61);
+  let sent = 0;
+  await new Promise<void>((resolve) => s.connect(port, "127.0.0.1", () => resolve()));
+  try {
+    for (const end = Date.now() + seconds * 1000; Date.now() < end;) {
+      await new Promise<void>((resolve) => {
+        let left = 256;
+        for (let i = 0; i < 256; i++) {
+          s.send(payload, () => {
+            sent++;
+            if (--left === 0) resolve();
+          });
+        }
+      });
+    }
+    return { sent };
+  } finally {
+    s.close();
+  }
+}
+
+// By path, not module object: the peers load the files (and so does any test runner's loader).
+const SERVICES = join(__dirname, "..", "net", "services.ts");
+const PPS = join(__dirname, "pps.ts");
 
 /** Floods `size`-byte datagrams for `seconds` and counts what arrived. */
 export async function udpPacketRate(size: number, seconds = 1): Promise<PpsResult> {
-  const receiver = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["pipe", "pipe", "inherit"] });
+  const [receiving, sending] = await Promise.all([
+    startAgent({ name: "the receiving process" }),
+    startAgent({ name: "the sending process" }),
+  ]);
   try {
-    const port = Number(await firstLine(receiver.stdout!));
-    const sender = spawn(process.execPath, ["-e", SENDER, String(port), String(size), String(seconds)], {
-      stdio: ["ignore", "pipe", "inherit"],
+    const receiver = await receiving.run<typeof services, "udpServer">(SERVICES, "udpServer", 0, {
+      address: "127.0.0.1",
+      record: false,
+      receiveBuffer: 8 << 20,
     });
-    const { sent } = JSON.parse(await firstLine(sender.stdout!));
-    receiver.stdin!.write("done\n");
-    const { packets, drops } = JSON.parse(await firstLine(receiver.stdout!));
-    return {
-      size,
-      seconds,
-      sent,
-      received: packets,
-      pps: packets / seconds,
-      socketDrops: drops,
-    };
+    const { sent } = await sending.run<typeof import("./pps"), "flood">(PPS, "flood", receiver.port, size, seconds);
+    await sleep(200); // what is still queued reaches the socket
+    const { datagrams } = await receiver.totals();
+    const socketDrops = udpSocketDrops(receiver.port);
+    return { size, seconds, sent, received: datagrams, pps: datagrams / seconds, socketDrops };
   } finally {
-    receiver.kill();
+    await Promise.all([receiving.close(), sending.close()]);
   }
 }

@@ -1,10 +1,13 @@
-// Loopback throughput that reaches the machine's limit: the receiving end runs in a child process
-// (its own event loop and core), reads into one large preallocated buffer (no allocation per
-// read), and counts bytes per interval. The sender writes large buffers and honours backpressure.
+// Loopback throughput that reaches the machine's limit: the receiving end runs in a peer process
+// (os/remote: its own event loop and core), reads into one large preallocated buffer (no
+// allocation per read), and counts bytes per interval. The sender writes large buffers and
+// honours backpressure. iperf3, run the same way, is the reference beside it.
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import * as net from "node:net";
+import { join } from "node:path";
 import { serve } from "../net/serve";
+import { startAgent } from "../os/remote";
 
 /** Bits per second in each interval of a timeline, using each interval's real length (the last
  *  one is usually shorter). */
@@ -23,35 +26,61 @@ export interface ThroughputResult {
   timeline: Array<{ t: number; bytes: number }>;
 }
 
-// The receiver: connects to the sender (only client sockets can read into a caller's buffer,
-// via `onread`), counts bytes, and prints one JSON line when the sender closes.
-const SINK = `
-const net = require("node:net");
-const [port, intervalMs] = process.argv.slice(1).map(Number);
-const buffer = Buffer.allocUnsafe(4 << 20);
-let total = 0, inInterval = 0, t0 = 0;
-const timeline = [];
-const tick = () => {
-  const point = { t: Number(process.hrtime.bigint() - t0) / 1e9, bytes: inInterval };
-  timeline.push(point);
-  inInterval = 0;
-  process.stdout.write(JSON.stringify({ interval: point }) + "\\n");
-};
-let timer;
-const socket = net.connect({ port, host: "127.0.0.1", onread: { buffer, callback(n) {
-  if (!t0) { t0 = process.hrtime.bigint(); timer = setInterval(tick, intervalMs); }
-  total += n; inInterval += n;
-} } });
-socket.on("end", () => {
-  clearInterval(timer);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (inInterval) tick();
-  process.stdout.write(JSON.stringify({ done: { bytes: total, seconds, timeline } }) + "\\n");
-  socket.end();
-});
-`;
+/** The receiving end, run in a peer process: connects to the sender on 127.0.0.1:`port` (only a
+ *  client socket can read into a caller's buffer, via `onread`), reads into one preallocated
+ *  4 MiB buffer, and counts bytes per `intervalMs`. A service: `intervals()` hands over the
+ *  points since its last call, `done()` resolves with the totals once the sender closes. */
+export function sink(port: number, intervalMs: number) {
+  const buffer = Buffer.allocUnsafe(4 << 20);
+  let total = 0;
+  let inInterval = 0;
+  let t0 = 0n;
+  let timer: NodeJS.Timeout | undefined;
+  const timeline: Array<{ t: number; bytes: number }> = [];
+  let handed = 0;
+  const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  const tick = () => {
+    timeline.push({ t: elapsed(), bytes: inInterval });
+    inInterval = 0;
+  };
+  const socket = net.connect({
+    port,
+    host: "127.0.0.1",
+    onread: {
+      buffer,
+      callback(n: number) {
+        if (!t0) {
+          t0 = process.hrtime.bigint();
+          timer = setInterval(tick, intervalMs);
+        }
+        total += n;
+        inInterval += n;
+        return true;
+      },
+    },
+  });
+  const finished = new Promise<Omit<ThroughputResult, "bitsPerSecond">>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("end", () => {
+      clearInterval(timer);
+      const seconds = elapsed();
+      if (inInterval) tick();
+      socket.end();
+      resolve({ bytes: total, seconds, timeline });
+    });
+  });
+  finished.catch(() => {}); // reported by done()
+  return {
+    intervals: () => timeline.slice(handed, (handed = timeline.length)),
+    done: () => finished,
+    close: () => void socket.destroy(),
+  };
+}
 
-/** Sends for `seconds` to a receiver in a child process and reports what it received. */
+// By path, not module object: the peer loads the file (and so does any test runner's loader).
+const THROUGHPUT = join(__dirname, "throughput.ts");
+
+/** Sends for `seconds` to a receiver in a peer process and reports what it received. */
 export async function loopbackThroughput(
   options: {
     seconds?: number;
@@ -61,6 +90,7 @@ export async function loopbackThroughput(
   } = {},
 ): Promise<ThroughputResult> {
   const seconds = options.seconds ?? 3;
+  const intervalMs = options.intervalMs ?? 250;
   const chunk = Buffer.alloc(options.chunkBytes ?? 1 << 20, 0x5a);
   let sending: Promise<void> | undefined;
   const server = net.createServer((socket) => {
@@ -74,27 +104,20 @@ export async function loopbackThroughput(
     })().catch(() => {});
   });
   const served = await serve(server);
+  const peer = await startAgent({ name: "the receiving process" });
   try {
-    const sink = spawn(process.execPath, ["-e", SINK, String(served.port), String(options.intervalMs ?? 250)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let pending = "";
-    let result: Omit<ThroughputResult, "bitsPerSecond"> | undefined;
-    sink.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      const lines = (pending + chunk).split("\n");
-      pending = lines.pop()!;
-      for (const line of lines.filter(Boolean)) {
-        const msg = JSON.parse(line);
-        if (msg.interval) options.onInterval?.(msg.interval);
-        else result = msg.done;
-      }
-    });
-    const [code] = await once(sink, "exit");
+    const receiver = await peer.run<typeof import("./throughput"), "sink">(THROUGHPUT, "sink", served.port, intervalMs);
+    const report = async () => {
+      for (const point of await receiver.intervals()) options.onInterval?.(point);
+    };
+    const poll = options.onInterval ? setInterval(() => void report().catch(() => {}), intervalMs) : undefined;
+    const result = await receiver.done();
+    clearInterval(poll);
+    await report();
     await sending;
-    if (code !== 0 || !result) throw new Error(`the receiving process exited with code ${code} and no report`);
-    const r = result;
-    return { ...r, bitsPerSecond: (r.bytes * 8) / r.seconds };
+    return { ...result, bitsPerSecond: (result.bytes * 8) / result.seconds };
   } finally {
+    await peer.close();
     await served.close();
   }
 }

@@ -52,25 +52,31 @@ export interface UdpServerOptions {
   reply?: "echo" | { heard: string };
   /** The address to bind (default: all of the host's). */
   address?: string;
+  /** Keep each datagram (default true); false only counts them: a receiver for a flood. */
+  record?: boolean;
+  /** SO_RCVBUF: the socket's receive buffer, in bytes (a flood needs a large one). */
+  receiveBuffer?: number;
 }
 
 /** A UDP server on `port` (0: any) that records every datagram, and answers as `reply` says.
  *  It counts what it read as metrics, and can join multicast groups. A service. */
 export async function udpServer(port: number, options: UdpServerOptions = {}) {
   await replacing(`udp:${port}`);
-  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: options.receiveBuffer });
   const queue: Datagram[] = [];
   const all: Datagram[] = [];
   const joined = new Set<string>();
-  const registry = new Registry();
-  const datagrams = registry.counter("udp_datagrams_received_total", "Datagrams the server read.");
-  const bytes = registry.counter("udp_payload_bytes_received_total", "UDP payload bytes the server read.");
+  // Plain numbers on the hot path (a flood is millions of datagrams); metrics() renders them.
+  let datagrams = 0;
+  let bytes = 0;
   socket.on("message", (payload, from) => {
-    const d = { payload, from: from.address, port: from.port };
-    queue.push(d);
-    all.push(d);
-    datagrams.inc();
-    bytes.inc(payload.length);
+    if (options.record !== false) {
+      const d = { payload, from: from.address, port: from.port };
+      queue.push(d);
+      all.push(d);
+    }
+    datagrams++;
+    bytes += payload.length;
     const { reply } = options;
     if (reply === "echo") socket.send(payload, from.port, from.address);
     else if (reply) socket.send(`${reply.heard} heard "${payload}" from ${from.address}`, from.port, from.address);
@@ -92,7 +98,14 @@ export async function udpServer(port: number, options: UdpServerOptions = {}) {
     /** What each datagram said and who sent it, in order. */
     heard: () => all.map((d) => ({ text: d.payload.toString(), from: d.from })),
     /** The server's counters in Prometheus text format. */
-    metrics: () => registry.render(),
+    metrics: () => {
+      const registry = new Registry();
+      registry.counter("udp_datagrams_received_total", "Datagrams the server read.").inc(datagrams);
+      registry.counter("udp_payload_bytes_received_total", "UDP payload bytes the server read.").inc(bytes);
+      return registry.render();
+    },
+    /** Datagrams and payload bytes read so far (also without `record`). */
+    totals: () => ({ datagrams, bytes }),
     /** IP_ADD_MEMBERSHIP on the interface that has address `iface`; joining twice is a no-op. */
     join(group: string, iface: string): boolean {
       if (joined.has(`${group}@${iface}`)) return false;
@@ -302,6 +315,8 @@ export interface TcpServerOptions {
   tellPeer?: boolean;
   /** Keep what clients send, as text (otherwise only bytes are counted: a sink for bulk flows). */
   keepText?: boolean;
+  /** Send back everything a client sends (with Nagle off: a latency peer). */
+  echo?: boolean;
   /** End connections with a reset at close, so no TIME_WAIT is left and ports are free at once. */
   reset?: boolean;
   /** The address to listen on (default: all of the host's). */
@@ -331,9 +346,11 @@ export async function tcpServer(port: number, options: TcpServerOptions = {}) {
       open.dec();
     });
     s.on("error", () => {}); // a client may reset at the end of its run
+    if (options.echo) s.setNoDelay(true);
     s.on("data", (d) => {
       bytes += d.length;
       if (options.keepText) texts.push(d.toString());
+      if (options.echo) s.write(d);
     });
     if (options.greet !== undefined) s.end(options.greet);
     else if (options.tellPeer) s.write(`${peer}\n`);
