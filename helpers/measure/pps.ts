@@ -60,7 +60,7 @@ export async function udpPacketRate(size: number, seconds = 1): Promise<PpsResul
       record: false,
       receiveBuffer: 8 << 20,
     });
-    const { sent } = await sending.run<typeof import("./pps"), "flood">(PPS, "flood", receiver.port, size, seconds);
+    const { sent } = await sending.run<{ flood: typeof flood }, "flood">(PPS, "flood", receiver.port, size, seconds);
     await sleep(200); // what is still queued reaches the socket
     const { datagrams } = await receiver.totals();
     const socketDrops = udpSocketDrops(receiver.port);

@@ -106,7 +106,7 @@ export async function loopbackThroughput(
   const served = await serve(server);
   const peer = await startAgent({ name: "the receiving process" });
   try {
-    const receiver = await peer.run<typeof import("./throughput"), "sink">(THROUGHPUT, "sink", served.port, intervalMs);
+    const receiver = await peer.run<{ sink: typeof sink }, "sink">(THROUGHPUT, "sink", served.port, intervalMs);
     const report = async () => {
       for (const point of await receiver.intervals()) options.onInterval?.(point);
     };

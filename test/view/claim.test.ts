@@ -1,0 +1,30 @@
+// helpers/view/claim: silent when a claim holds, one ClaimFailed naming it (and its evidence) when not.
+import { describe, expect, it } from "vitest";
+import { claim, claimEqual, ClaimFailed } from "../../helpers/view/claim";
+
+describe("claim", () => {
+  it("is silent when the claim holds", () => {
+    expect(() => claim("two is more than one", 2 > 1)).not.toThrow();
+    expect(() => claimEqual("the same rows", [{ a: 1 }], [{ a: 1 }])).not.toThrow();
+  });
+
+  it("fails with the statement and the evidence when it does not", () => {
+    expect(() => claim("one is more than two", 1 > 2, { one: 1, two: 2 })).toThrow(ClaimFailed);
+    try {
+      claim("one is more than two", 1 > 2, { one: 1, two: 2 });
+    } catch (e) {
+      expect(e).toMatchObject({ name: "ClaimFailed", code: "ERR_CLAIM_FAILED", statement: "one is more than two" });
+      expect(String((e as Error).message)).toMatch(
+        /^this claim does not hold: one is more than two\n\{ one: 1, two: 2 \}$/,
+      );
+    }
+    expect(() => claimEqual("the same rows", [{ a: 1 }], [{ a: 2 }])).toThrow(/actual: \[ \{ a: 1 \} \]/);
+    expect(() => claim("", true)).toThrow(TypeError);
+  });
+
+  it("narrows the type it asserts", () => {
+    const reply: string | null = [null, "pong"][1];
+    claim("a reply came", reply !== null);
+    expect(reply.toUpperCase()).toBe("PONG"); // no `!` needed: the claim narrowed it
+  });
+});
