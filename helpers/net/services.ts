@@ -7,6 +7,7 @@
 // report a socket error by its code ("ECONNREFUSED", "timeout") instead of throwing.
 import * as dgram from "node:dgram";
 import * as net from "node:net";
+import { onShutdown } from "../../kernel/runtime";
 import { Registry } from "../wire/prometheus";
 import { IP, SOL } from "../os/libc";
 import { assertInLabHost } from "../os/netns";
@@ -26,6 +27,12 @@ async function replacing(key: string): Promise<void> {
 const once = <T>(fn: () => Promise<T>): (() => Promise<T>) => {
   let p: Promise<T> | undefined;
   return () => (p ??= fn());
+};
+/** A server's close(): runs once, and also at kernel shutdown if nobody called it before. */
+const closer = <T>(fn: () => Promise<T>): (() => Promise<T>) => {
+  const run = once(fn);
+  const forget = onShutdown(run);
+  return () => forget().then(run);
 };
 const errorCode = (e: unknown): string => (e instanceof Error ? (Reflect.get(e, "code") ?? e.message) : String(e));
 
@@ -47,9 +54,17 @@ export interface Datagram {
   port: number;
 }
 
+/** Answers a datagram: what it returns (if anything) goes back to the sender; a throw drops it,
+ *  as a server does with garbage. Only in this process (a function does not cross to an agent). */
+export type UdpHandler = (
+  message: Buffer,
+  from: dgram.RemoteInfo,
+) => Buffer | null | undefined | Promise<Buffer | null | undefined>;
+
 export interface UdpServerOptions {
-  /** "echo": send every datagram back; `{ heard: name }`: answer `<name> heard "<text>" from <address>`. */
-  reply?: "echo" | { heard: string };
+  /** "echo": send every datagram back; `{ heard: name }`: answer `<name> heard "<text>" from
+   *  <address>`; a function: answer with what it returns. */
+  reply?: "echo" | { heard: string } | UdpHandler;
   /** The address to bind (default: all of the host's). */
   address?: string;
   /** Keep each datagram (default true); false only counts them: a receiver for a flood. */
@@ -77,12 +92,21 @@ export async function udpServer(port: number, options: UdpServerOptions = {}) {
     }
     datagrams++;
     bytes += payload.length;
-    const { reply } = options;
-    if (reply === "echo") socket.send(payload, from.port, from.address);
-    else if (reply) socket.send(`${reply.heard} heard "${payload}" from ${from.address}`, from.port, from.address);
+    void answer(payload, from);
   });
+  const answer = async (payload: Buffer, from: dgram.RemoteInfo) => {
+    const { reply } = options;
+    const send = (data: Buffer | string) => socket.send(data, from.port, from.address);
+    if (reply === "echo") send(payload);
+    else if (typeof reply === "function") {
+      const answered = await Promise.resolve()
+        .then(() => reply(payload, from))
+        .catch(() => null);
+      if (answered) send(answered);
+    } else if (reply) send(`${reply.heard} heard "${payload}" from ${from.address}`);
+  };
   await bindUdp(socket, port, options.address ?? "0.0.0.0");
-  const close = once(() => new Promise<number>((resolve) => socket.close(() => resolve(all.length))));
+  const close = closer(() => new Promise<number>((resolve) => socket.close(() => resolve(datagrams))));
   const bound = socket.address().port;
   running.set(`udp:${bound}`, close);
   return {
@@ -97,6 +121,8 @@ export async function udpServer(port: number, options: UdpServerOptions = {}) {
     count: (prefix = "") => all.filter((d) => d.payload.toString().startsWith(prefix)).length,
     /** What each datagram said and who sent it, in order. */
     heard: () => all.map((d) => ({ text: d.payload.toString(), from: d.from })),
+    /** Sends `data` from the server's own socket (a relay answering later). */
+    send: (data: Buffer, to: { address: string; port: number }) => void socket.send(data, to.port, to.address),
     /** The server's counters in Prometheus text format. */
     metrics: () => {
       const registry = new Registry();
@@ -121,6 +147,38 @@ export async function udpServer(port: number, options: UdpServerOptions = {}) {
     },
     close,
   };
+}
+
+export class UdpTimeoutError extends Error {
+  readonly code = "ETIMEDOUT";
+}
+
+/** Sends one datagram from a fresh socket and resolves with the first reply that `accept` takes
+ *  (default: any), or rejects with UdpTimeoutError after `timeoutMs`. */
+export async function udpRequest(
+  port: number,
+  message: Buffer,
+  options: { host?: string; timeoutMs?: number; accept?: (reply: Buffer) => boolean } = {},
+): Promise<Buffer> {
+  const host = options.host ?? "127.0.0.1";
+  const client = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
+  await bindUdp(client, 0, host);
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new UdpTimeoutError(`no reply from ${host}:${port} within ${options.timeoutMs ?? 2000} ms`)),
+        options.timeoutMs ?? 2000,
+      );
+      client.on("message", (reply, from) => {
+        if (from.port !== port || !(options.accept ?? (() => true))(reply)) return; // not ours: keep waiting
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      client.send(message, port, host);
+    });
+  } finally {
+    client.close();
+  }
 }
 
 export interface Answer {
@@ -359,7 +417,7 @@ export async function tcpServer(port: number, options: TcpServerOptions = {}) {
     server.once("error", reject);
     server.listen(port, options.address ?? "0.0.0.0", () => resolve());
   });
-  const close = once(
+  const close = closer(
     () =>
       new Promise<number>((resolve) => {
         for (const s of sockets)
@@ -490,4 +548,43 @@ export function tcpFetch(address: string, port: number, timeoutMs = 1000): Promi
       resolve({ reply: null, error: errorCode(err) });
     });
   });
+}
+
+// ---- a relay that records ----------------------------------------------------------------------
+
+export interface TapDatagram {
+  from: "client" | "server";
+  bytes: Buffer;
+}
+
+/** A UDP relay on 127.0.0.1 port 0 in front of `port` (the UDP counterpart of tls.ts's wireTap): a
+ *  client's datagrams go on to the server from the relay's own socket, replies come back to the
+ *  client, and every datagram is recorded. A service. */
+export async function udpTap(port: number) {
+  const datagrams: TapDatagram[] = [];
+  const back = dgram.createSocket("udp4");
+  await bindUdp(back, 0, "127.0.0.1");
+  let client: dgram.RemoteInfo | undefined;
+  const front = await udpServer(0, {
+    address: "127.0.0.1",
+    record: false,
+    reply: (bytes, from) => {
+      client = from;
+      datagrams.push({ from: "client", bytes });
+      back.send(bytes, port, "127.0.0.1");
+      return null; // answered later, from `back`
+    },
+  });
+  back.on("message", (bytes) => {
+    datagrams.push({ from: "server", bytes });
+    if (client) front.send(bytes, client);
+  });
+  const closeBack = closer(() => new Promise<void>((resolve) => back.close(() => resolve())));
+  return {
+    port: front.port,
+    datagrams,
+    /** Everything one side sent, in order. */
+    sent: (from: TapDatagram["from"]) => Buffer.concat(datagrams.filter((d) => d.from === from).map((d) => d.bytes)),
+    close: async () => void (await Promise.all([front.close(), closeBack()])),
+  };
 }

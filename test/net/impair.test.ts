@@ -20,11 +20,11 @@ import { echoProcess } from "../../helpers/measure/latency";
 import { nowMs, sleep } from "../../helpers/os/time";
 import { percentile } from "../../helpers/measure/stats";
 import { serve, type Served } from "../../helpers/net/serve";
-import { udpServer } from "../../helpers/net/udp";
+import { udpServer } from "../../helpers/net/services";
 import { openResources } from "../../kernel/runtime";
 
-const opened: Array<{ close(): Promise<void> }> = [];
-const track = <T extends { close(): Promise<void> }>(x: T): T => (opened.push(x), x);
+const opened: Array<{ close(): Promise<unknown> }> = [];
+const track = <T extends { close(): Promise<unknown> }>(x: T): T => (opened.push(x), x);
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((x) => x.close()));
 });
@@ -206,7 +206,7 @@ describe("loss", () => {
   });
 
   it("UDP: lost datagrams are really gone, at the configured rate", async () => {
-    const echo = track(await udpServer((m) => m));
+    const echo = track(await udpServer(0, { address: "127.0.0.1", reply: "echo" }));
     const proxy = track(await impairUdp(echo.port, { up: { loss: 0.1 }, seed: 5 }));
     const client = (await import("node:dgram")).createSocket("udp4");
     await new Promise<void>((r) => client.bind(0, "127.0.0.1", () => r()));
@@ -291,7 +291,7 @@ describe("shutdown", () => {
   });
 
   it("a UDP relay closes its sockets", async () => {
-    const echo = track(await udpServer((m) => m));
+    const echo = track(await udpServer(0, { address: "127.0.0.1", reply: "echo" }));
     const before = registered();
     const proxy = await impairUdp(echo.port, { delayMs: 5 });
     await proxy.close();
