@@ -8,4 +8,4 @@ export { gbps, kpps, mbps, mib, ms } from "./measure/units";
 export { percentile, summarize, timed, type Summary } from "./measure/stats";
 export { clearOutput, display, displayBundle, liveDisplay, type LiveDisplay } from "./view/display";
 export { table, Table } from "./view/table";
-export { claim, claimEqual, ClaimFailed } from "./view/claim";
+export { attempt, claim, claimEqual, ClaimFailed, failureOf, type Attempt, type Failure } from "./view/claim";

@@ -4,6 +4,7 @@
 // (and the evidence, if given) when it does not. A claim is also a TypeScript assertion: after
 // `claim("the reply came", reply !== null)`, `reply` is known not to be null, so a notebook needs
 // no `!` or `as` to use it. `claimEqual` compares two values deeply and shows both on failure.
+// `attempt` runs something that may fail and hands back what happened as data.
 import { inspect, isDeepStrictEqual } from "node:util";
 
 export class ClaimFailed extends Error {
@@ -30,4 +31,39 @@ export function claim(statement: string, condition: unknown, evidence?: unknown)
 /** Fails the cell unless `actual` deeply equals `expected` (Node's isDeepStrictEqual). */
 export function claimEqual<T>(statement: string, actual: unknown, expected: T): asserts actual is T {
   if (!isDeepStrictEqual(actual, expected)) throw new ClaimFailed(statement, { actual, expected });
+}
+
+/** What went wrong, as data: an error's name, its code if it has one, and its message. */
+export interface Failure {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+/** Any thrown value as a Failure (so a notebook reads `failure.code`, with no cast). */
+export function failureOf(e: unknown): Failure {
+  if (!(e instanceof Error)) return { name: typeof e, message: String(e) };
+  const code = Reflect.get(e, "code");
+  return { name: e.name, ...(typeof code === "string" ? { code } : {}), message: e.message };
+}
+
+export type Attempt<T> = { ok: true; value: T } | ({ ok: false } & Failure);
+
+/** Runs `fn` and reports what happened instead of throwing: `{ ok: true, value }`, or
+ *  `{ ok: false, name, code, message }`. For experiments where a refusal is the lesson. */
+export function attempt<T>(fn: () => Promise<T>): Promise<Attempt<T>>;
+export function attempt<T>(fn: () => T): Attempt<T>;
+export function attempt<T>(fn: () => T | Promise<T>): Attempt<T> | Promise<Attempt<T>> {
+  try {
+    const value = fn();
+    if (value instanceof Promise) {
+      return value.then(
+        (v: T): Attempt<T> => ({ ok: true, value: v }),
+        (e: unknown): Attempt<T> => ({ ok: false, ...failureOf(e) }),
+      );
+    }
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, ...failureOf(e) };
+  }
 }

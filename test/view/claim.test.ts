@@ -1,6 +1,6 @@
 // helpers/view/claim: silent when a claim holds, one ClaimFailed naming it (and its evidence) when not.
 import { describe, expect, it } from "vitest";
-import { claim, claimEqual, ClaimFailed } from "../../helpers/view/claim";
+import { attempt, claim, claimEqual, ClaimFailed, failureOf } from "../../helpers/view/claim";
 
 describe("claim", () => {
   it("is silent when the claim holds", () => {
@@ -26,5 +26,24 @@ describe("claim", () => {
     const reply: string | null = [null, "pong"][1];
     claim("a reply came", reply !== null);
     expect(reply.toUpperCase()).toBe("PONG"); // no `!` needed: the claim narrowed it
+  });
+});
+
+describe("attempt", () => {
+  it("hands back the value, or what went wrong as data", async () => {
+    expect(attempt(() => 42)).toEqual({ ok: true, value: 42 });
+    const refused = Object.assign(new Error("nope"), { code: "ECONNREFUSED" });
+    expect(
+      attempt(() => {
+        throw refused;
+      }),
+    ).toEqual({ ok: false, name: "Error", code: "ECONNREFUSED", message: "nope" });
+    expect(await attempt(async () => "later")).toEqual({ ok: true, value: "later" });
+    expect(await attempt(() => Promise.reject(new RangeError("too big")))).toEqual({
+      ok: false,
+      name: "RangeError",
+      message: "too big",
+    });
+    expect(failureOf("a string")).toEqual({ name: "string", message: "a string" });
   });
 });
