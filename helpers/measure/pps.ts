@@ -61,8 +61,12 @@ export async function udpPacketRate(size: number, seconds = 1): Promise<PpsResul
       receiveBuffer: 8 << 20,
     });
     const { sent } = await sending.run<{ flood: typeof flood }, "flood">(PPS, "flood", receiver.port, size, seconds);
-    await sleep(200); // what is still queued reaches the socket
-    const { datagrams } = await receiver.totals();
+    // The receiver reads what is still queued; it is done when its count stops moving.
+    let datagrams = -1;
+    for (let last = -2; datagrams !== last; await sleep(100)) {
+      last = datagrams;
+      ({ datagrams } = await receiver.totals());
+    }
     const socketDrops = udpSocketDrops(receiver.port);
     return { size, seconds, sent, received: datagrams, pps: datagrams / seconds, socketDrops };
   } finally {

@@ -92,7 +92,7 @@ export async function udpServer(port: number, options: UdpServerOptions = {}) {
     }
     datagrams++;
     bytes += payload.length;
-    void answer(payload, from);
+    if (options.reply) void answer(payload, from);
   });
   const answer = async (payload: Buffer, from: dgram.RemoteInfo) => {
     const { reply } = options;
