@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readNotebook, writeNotebook, type Cell, type Notebook, type Output } from "../kernel/nbformat";
-import { runNotebook, type RunResult } from "../kernel/runner";
-import { isRunning, root, runTs, waitFor, type Finished } from "./support/process";
+import { readNotebook, writeNotebook, type Cell, type Notebook, type Output } from "../../kernel/nbformat";
+import { runNotebook, type RunResult } from "../../kernel/runner";
+import { isRunning, root, runTs, waitFor, type Finished } from "../support/process";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "wb-runner-")));
 const started: number[] = []; // kernel pids seen, killed in afterAll if a test left one behind

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandShorthandProperties } from "../kernel/shorthand";
+import { expandShorthandProperties } from "../../kernel/shorthand";
 
 describe("shorthand properties, written out for tslab", () => {
   it("expands object literals, nested ones and assignment patterns, and nothing else", () => {

@@ -2,7 +2,7 @@
 import * as ts from "@tslab/typescript-for-tslab";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { addLineMarkers, cellLineOf, markerLength } from "../kernel/line-markers";
+import { addLineMarkers, cellLineOf, markerLength } from "../../kernel/line-markers";
 
 const marked = (lines: string[]) => addLineMarkers(lines.join("\n")).split("\n");
 const isMarked = (line: string, n: number) => line.startsWith(`/*@L${n}*/`);

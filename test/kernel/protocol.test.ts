@@ -7,11 +7,11 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { KernelClient, type Execution } from "../kernel/client";
-import { endpoint } from "../kernel/connection";
-import { decode, encode, newHeader, Signer, type Message } from "../kernel/protocol";
+import { KernelClient, type Execution } from "../../kernel/client";
+import { endpoint } from "../../kernel/connection";
+import { decode, encode, newHeader, Signer, type Message } from "../../kernel/protocol";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const T = 30_000;
 // Cells import `wirebook/helpers/...` through node_modules/wirebook -> .. (made on npm install).
 execFileSync(process.execPath, [join(root, "scripts", "link-self.js")]);

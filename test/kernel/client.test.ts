@@ -1,7 +1,7 @@
 // KernelClient (kernel/client.ts): start, execute, heartbeat, shutdown, and a kernel that dies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KernelClient, KernelDiedError } from "../kernel/client";
-import { isRunning, waitFor } from "./support/process";
+import { KernelClient, KernelDiedError } from "../../kernel/client";
+import { isRunning, waitFor } from "../support/process";
 
 /** Resolves to "hung" if `p` has not settled within `ms`, so a hang fails the test instead of timing it out. */
 const settledWithin = <T>(p: Promise<T>, ms: number) =>
