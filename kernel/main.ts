@@ -47,7 +47,10 @@ function captureStream(name: "stdout" | "stderr") {
 captureStream("stdout");
 captureStream("stderr");
 
-const show = (bundle: Record<string, unknown>, options: { displayId?: string; update?: boolean; metadata?: object }) => {
+const show = (
+  bundle: Record<string, unknown>,
+  options: { displayId?: string; update?: boolean; metadata?: object },
+) => {
   if (!currentParent) return;
   const content = {
     data: normalizeBundle(bundle),

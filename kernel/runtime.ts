@@ -91,7 +91,10 @@ export const skipLine = (e: CellSkipped): string => `${SKIP_PREFIX}${e.message}\
 export function isSkipOutput(outputs: { output_type: string; name?: string; text?: string | string[] }[]): boolean {
   const last = outputs[outputs.length - 1];
   if (!last || last.output_type !== "stream" || last.name !== "stdout") return false;
-  const lines = [last.text ?? ""].flat().join("").split(/(?<=\n)/);
+  const lines = [last.text ?? ""]
+    .flat()
+    .join("")
+    .split(/(?<=\n)/);
   const skips = lines.filter((l) => l.startsWith(SKIP_PREFIX)).length;
   return lines[lines.length - 1].startsWith(SKIP_PREFIX) && skips === 1;
 }
@@ -200,7 +203,13 @@ async function disposeAll(deadlineMs: number): Promise<{ ran: number; errors: un
   const all = [...state.disposers];
   state.disposers.clear();
   const errors: unknown[] = [];
-  const done = Promise.all(all.map((d) => Promise.resolve().then(d).catch((e: unknown) => void errors.push(e))));
+  const done = Promise.all(
+    all.map((d) =>
+      Promise.resolve()
+        .then(d)
+        .catch((e: unknown) => void errors.push(e)),
+    ),
+  );
   if (deadlineMs === Infinity) await done;
   else await Promise.race([done, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
   return { ran: all.length, errors };
