@@ -4,11 +4,7 @@
 import type { Cell, Output } from "./nbformat";
 import { sanitize, type SanitizeRule } from "./sanitize";
 import { isJsonMime, isSkipOutput } from "./runtime";
-
-export const IGNORE_OUTPUT_TAG = "nbval-ignore-output";
-export const CHECK_OUTPUT_TAG = "nbval-check-output";
-export const SKIP_TAG = "nbval-skip";
-export const RAISES_TAG = "raises-exception";
+import { IGNORE_OUTPUT_TAG, RAISES_TAG, SKIP_TAG, tagsOf } from "./tags";
 
 export type Comparable =
   | { stream: string; text: string }
@@ -93,7 +89,7 @@ export function checkCell(
   rules: SanitizeRule[],
   options: { allowSkips?: boolean } = {},
 ): CellCheck {
-  const tags = cell.metadata.tags ?? [];
+  const tags = tagsOf(cell);
   if (tags.includes(SKIP_TAG)) return { mode: "skip", reason: SKIP_TAG };
   if (fresh === undefined)
     return { mode: "compare", expected: "the cell to run", actual: "not executed (an earlier cell failed)" };
