@@ -6,10 +6,10 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkCell } from "../../kernel/compare";
+import { checkCell } from "../../kernel/replay/compare";
 import { installKernelSpec } from "../../kernel/kernelspec";
 import { readNotebook } from "../../kernel/nbformat";
-import { loadSanitizeConfig } from "../../kernel/sanitize";
+import { loadSanitizeConfig } from "../../kernel/replay/sanitize";
 
 const NBCONVERT = "/usr/bin/jupyter-nbconvert";
 const available = spawnSync(NBCONVERT, ["--version"]).status === 0;

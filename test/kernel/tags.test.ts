@@ -1,6 +1,6 @@
 // Cell tags (kernel/tags.ts): the runner and the replay read them the same way.
 import { describe, expect, it } from "vitest";
-import { checkCell } from "../../kernel/compare";
+import { checkCell } from "../../kernel/replay/compare";
 import type { Cell } from "../../kernel/nbformat";
 import { hasTag, SKIP_TAG, tagsOf } from "../../kernel/tags";
 

@@ -1,10 +1,11 @@
-// Compares fresh outputs with stored ones the way nbval does: streams merged per name, rich
-// outputs per mime type, errors by ename/evalue; metadata and execution counts are ignored and
-// sanitizer rules are applied to every text on both sides.
-import type { Cell, Output } from "./nbformat";
+// The replay's comparison: fresh outputs against stored ones, the way nbval compares them: streams
+// merged per name, rich outputs per mime type, errors by ename/evalue; metadata and execution
+// counts are ignored and sanitizer rules are applied to every text on both sides. The runner does
+// not import the replay; the replay tests use it on the runner's results.
+import type { Cell, Output } from "../nbformat";
 import { sanitize, type SanitizeRule } from "./sanitize";
-import { isJsonMime, isSkipOutput } from "./runtime";
-import { IGNORE_OUTPUT_TAG, RAISES_TAG, SKIP_TAG, tagsOf } from "./tags";
+import { isJsonMime, isSkipOutput } from "../runtime";
+import { IGNORE_OUTPUT_TAG, RAISES_TAG, SKIP_TAG, tagsOf } from "../tags";
 
 export type Comparable =
   | { stream: string; text: string }
