@@ -6,8 +6,7 @@ import vm from "node:vm";
 import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
-import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
-import { expandShorthandProperties } from "./shorthand";
+import { cellLineOf, markerLength, prepareCell } from "./prepass";
 import { CELL_SCOPE, CellSkipped, isCellSkipped, setCellScope, skipLine, startCell } from "./runtime";
 
 export interface CellError {
@@ -44,7 +43,7 @@ export function createExecutor(cwd: string) {
 
   /** Runs one cell; `label` names it in tracebacks (the execution count). */
   async function execute(src: string, label: number): Promise<CellOutcome> {
-    const marked = addLineMarkers(expandShorthandProperties(src));
+    const marked = prepareCell(src);
     const converted = converter.convert(prevDecl, marked);
     if (converted.diagnostics.length) return typeErrors(converted.diagnostics, marked, label);
     if (!converted.output) {
