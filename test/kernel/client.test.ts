@@ -28,16 +28,6 @@ describe("a running kernel", () => {
     expect(isRunning(kernel.process.pid!)).toBe(true);
   });
 
-  it("takes an earlier cell's variable as a shorthand property ({ data })", async () => {
-    await kernel.execute("const shorthandData = 5;");
-    const ex = await kernel.execute("const wrapped = { shorthandData };\nwrapped");
-    expect(ex.reply.status).toBe("ok");
-    expect(ex.outputs[0]).toMatchObject({
-      output_type: "execute_result",
-      data: { "text/plain": "{ shorthandData: 5 }" },
-    });
-  });
-
   it("answers the heartbeat", async () => {
     expect(await kernel.heartbeat()).toBe(true);
   });
