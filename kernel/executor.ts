@@ -50,7 +50,8 @@ export function createExecutor(cwd: string) {
       prevDecl = converted.declOutput ?? "";
       return { ok: true, value: undefined, hasValue: false };
     }
-    const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(${CELL_SCOPE}.exports, ${CELL_SCOPE}.require)`;
+    const head = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {`;
+    const js = `${head}\n${converted.output}\n})(${CELL_SCOPE}.exports, ${CELL_SCOPE}.require)`;
     executedJs.set(label, js);
     definedByCell = new Set();
     cellAbort = startCell();
@@ -165,7 +166,8 @@ function typeErrors(
 ): CellOutcome {
   const where = (d: (typeof diagnostics)[number]) => {
     const shift = d.fileName ? 0 : markerLength(marked, d.start.line);
-    return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${Math.max(1, d.start.character + 1 - shift)}`;
+    const column = Math.max(1, d.start.character + 1 - shift);
+    return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${column}`;
   };
   const first = diagnostics[0];
   return {

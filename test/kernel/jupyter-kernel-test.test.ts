@@ -10,6 +10,7 @@ import { installKernelSpec } from "../../kernel/kernelspec";
 
 const root = join(__dirname, "..", "..");
 const python = "/usr/bin/python3";
+const skipped = ` (skipped: ${python} cannot import jupyter_kernel_test)`;
 const available =
   existsSync(python) &&
   spawnSync(python, ["-c", "import jupyter_kernel_test, jupyter_client"], { stdio: "ignore" }).status === 0;
@@ -24,7 +25,7 @@ describe("jupyter_kernel_test", () => {
   });
 
   it.skipIf(!available)(
-    `passes test/kernel/jupyter_kernel_test_wirebook.py${available ? "" : " (skipped: /usr/bin/python3 cannot import jupyter_kernel_test)"}`,
+    `passes test/kernel/jupyter_kernel_test_wirebook.py${available ? "" : skipped}`,
     async () => {
       const data = mkdtempSync(join(tmpdir(), "wirebook-jupyter-"));
       dirs.push(data);

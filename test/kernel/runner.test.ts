@@ -60,8 +60,11 @@ function pidFrom(nb: Notebook, id: string): number {
 const RUNS =
   '(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;\nconsole.log("runs:", (globalThis as any).runs);';
 // Each run records how many times the cell above had run: "2,2" if each cell runs twice in a row.
-const SEEN =
-  'const seen: number[] = ((globalThis as any).seen ??= []);\nseen.push((globalThis as any).runs);\nconsole.log("seen:", seen.join(","));';
+const SEEN = [
+  "const seen: number[] = ((globalThis as any).seen ??= []);",
+  "seen.push((globalThis as any).runs);",
+  'console.log("seen:", seen.join(","));',
+].join("\n");
 
 const basic = notebook("basic", [
   { markdown: true, source: "# A notebook\n\nwith *markdown*" },
