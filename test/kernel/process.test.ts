@@ -256,159 +256,142 @@ describe("a running kernel process", () => {
       T,
     );
   });
-});
 
-describe("interrupts and the heartbeat", () => {
-  let client: KernelClient;
+  describe("interrupts and the heartbeat", () => {
+    /** Starts a cell and resolves once it is running (its first line has printed). */
+    async function startStuck(body: string) {
+      let running!: () => void;
+      const started = new Promise<void>((r) => (running = r));
+      const execution = client.execute(`console.log("cell started");\n${body}`, {
+        onIopub: (m) => {
+          if (m.header.msg_type === "stream" && String(m.content.text).includes("cell started")) running();
+        },
+      });
+      await within(started, 20_000, "the cell to start");
+      return { execution }; // not the bare promise: an async function would wait for it
+    }
 
-  beforeAll(async () => {
-    client = await KernelClient.start({ cwd: root });
-  });
-  afterAll(async () => {
-    await client?.shutdown();
-  });
-
-  /** Starts a cell and resolves once it is running (its first line has printed). */
-  async function startStuck(body: string) {
-    let running!: () => void;
-    const started = new Promise<void>((r) => (running = r));
-    const execution = client.execute(`console.log("cell started");\n${body}`, {
-      onIopub: (m) => {
-        if (m.header.msg_type === "stream" && String(m.content.text).includes("cell started")) running();
+    const cases: Array<[string, string, "message" | "signal"]> = [
+      ["a busy loop", "while (true) {}", "message"],
+      ["a busy loop", "while (true) {}", "signal"],
+      ["a never-settling await", "await new Promise(() => {});", "message"],
+      ["a never-settling await", "await new Promise(() => {});", "signal"],
+    ];
+    it.each(cases)(
+      "stops %s (%s) within 2 s, interrupt by %s",
+      async (_what, body, how) => {
+        const { execution } = await startStuck(body);
+        const sent = Date.now();
+        await client.interrupt(how);
+        const r = await within(execution, 2000, `interrupt by ${how} to stop the cell`);
+        const elapsed = Date.now() - sent;
+        expect(elapsed).toBeLessThan(2000);
+        expect(r.reply.status).toBe("error");
+        expect(r.reply.ename).toBe("Interrupted");
+        expect(errors(r).map((e) => e.ename)).toEqual(["Interrupted"]);
+        expect(client.alive).toBe(true);
+        await expectWorks(client);
       },
-    });
-    await within(started, 20_000, "the cell to start");
-    return { execution }; // not the bare promise: an async function would wait for it
-  }
+      T,
+    );
 
-  const cases: Array<[string, string, "message" | "signal"]> = [
-    ["a busy loop", "while (true) {}", "message"],
-    ["a busy loop", "while (true) {}", "signal"],
-    ["a never-settling await", "await new Promise(() => {});", "message"],
-    ["a never-settling await", "await new Promise(() => {});", "signal"],
-  ];
-  it.each(cases)(
-    "stops %s (%s) within 2 s, interrupt by %s",
-    async (_what, body, how) => {
-      const { execution } = await startStuck(body);
-      const sent = Date.now();
-      await client.interrupt(how);
-      const r = await within(execution, 2000, `interrupt by ${how} to stop the cell`);
-      const elapsed = Date.now() - sent;
-      expect(elapsed).toBeLessThan(2000);
-      expect(r.reply.status).toBe("error");
-      expect(r.reply.ename).toBe("Interrupted");
-      expect(errors(r).map((e) => e.ename)).toEqual(["Interrupted"]);
-      expect(client.alive).toBe(true);
-      await expectWorks(client);
-    },
-    T,
-  );
-
-  it(
-    "the heartbeat answers while the main thread is stuck in a busy loop",
-    async () => {
-      expect(await client.heartbeat()).toBe(true);
-      const { execution } = await startStuck("while (true) {}");
-      // The cell is still running: it has no reply yet.
-      const settled = await Promise.race([execution.then(() => true), delay(200).then(() => false)]);
-      expect(settled).toBe(false);
-      expect(await client.heartbeat(5000)).toBe(true);
-      expect(await client.heartbeat(5000)).toBe(true);
-      await client.interrupt("message");
-      const r = await within(execution, 10_000, "interrupt");
-      expect(r.reply.ename).toBe("Interrupted");
-      await expectWorks(client);
-    },
-    T,
-  );
-});
-
-describe("shutdown and restart", () => {
-  let client: KernelClient;
-
-  beforeAll(async () => {
-    client = await KernelClient.start({ cwd: root });
-  });
-  afterAll(async () => {
-    await client?.shutdown();
+    it(
+      "the heartbeat answers while the main thread is stuck in a busy loop",
+      async () => {
+        expect(await client.heartbeat()).toBe(true);
+        const { execution } = await startStuck("while (true) {}");
+        // The cell is still running: it has no reply yet.
+        const settled = await Promise.race([execution.then(() => true), delay(200).then(() => false)]);
+        expect(settled).toBe(false);
+        expect(await client.heartbeat(5000)).toBe(true);
+        expect(await client.heartbeat(5000)).toBe(true);
+        await client.interrupt("message");
+        const r = await within(execution, 10_000, "interrupt");
+        expect(r.reply.ename).toBe("Interrupted");
+        await expectWorks(client);
+      },
+      T,
+    );
   });
 
-  it(
-    "restart gives a fresh kernel without the old variables",
-    async () => {
-      const set = await client.execute(
-        "const restartMarker = 42;\n(globalThis as any).restartGlobal = 7;\nrestartMarker",
-      );
-      expect(plain(set)).toEqual(["42"]);
-      const old = client;
-      const oldPid = old.process.pid;
-      client = await old.restart();
-      expect(old.alive).toBe(false);
-      expect(client.process.pid).not.toBe(oldPid);
-      expect(client.alive).toBe(true);
-      const gone = await client.execute("restartMarker");
-      expect(gone.reply.status).toBe("error");
-      expect(gone.reply.ename).toBe("TSError");
-      expect(gone.reply.evalue).toContain("restartMarker");
-      const global = await client.execute("(globalThis as any).restartGlobal");
-      expect(global.reply.status).toBe("ok");
-      expect(global.outputs).toEqual([]);
-      const first = await client.execute("1 + 1");
-      expect(first.reply.execution_count).toBe(3);
-    },
-    T,
-  );
+  // Last, as they replace and then end the kernel the tests above used (one kernel start less).
+  describe("shutdown and restart", () => {
+    it(
+      "restart gives a fresh kernel without the old variables",
+      async () => {
+        const set = await client.execute(
+          "const restartMarker = 42;\n(globalThis as any).restartGlobal = 7;\nrestartMarker",
+        );
+        expect(plain(set)).toEqual(["42"]);
+        const old = client;
+        const oldPid = old.process.pid;
+        client = await old.restart();
+        expect(old.alive).toBe(false);
+        expect(client.process.pid).not.toBe(oldPid);
+        expect(client.alive).toBe(true);
+        const gone = await client.execute("restartMarker");
+        expect(gone.reply.status).toBe("error");
+        expect(gone.reply.ename).toBe("TSError");
+        expect(gone.reply.evalue).toContain("restartMarker");
+        const global = await client.execute("(globalThis as any).restartGlobal");
+        expect(global.reply.status).toBe("ok");
+        expect(global.outputs).toEqual([]);
+        const first = await client.execute("1 + 1");
+        expect(first.reply.execution_count).toBe(3);
+      },
+      T,
+    );
 
-  it(
-    "shutdown closes the servers and child processes cells opened, and the kernel exits",
-    async () => {
-      const code = [
-        'import { createServer } from "node:net";',
-        'import { spawn } from "node:child_process";',
-        "const server = createServer((s) => s.end());",
-        'await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));',
-        'const sleeper = spawn("sleep", ["60"], { stdio: "ignore" });',
-        "// A child that ignores SIGTERM (it says so once the trap is set).",
-        'const stubborn = spawn("sh", ["-c", "trap \'\' TERM; echo trapped; exec sleep 60"],' +
-          ' { stdio: ["ignore", "pipe", "ignore"] });',
-        'await new Promise<void>((r) => stubborn.stdout.once("data", () => r()));',
-        "console.log(JSON.stringify({ port: (server.address() as any).port, pids: [sleeper.pid, stubborn.pid] }));",
-      ].join("\n");
-      const r = await client.execute(code);
-      expect(r.reply.status).toBe("ok");
-      const { port, pids } = JSON.parse(streams(r));
-      expect(port).toBeGreaterThan(0);
-      expect(pids).toHaveLength(2);
-      // All are really there before the shutdown.
-      for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow();
-      expect(await canConnect(port)).toBe(true);
+    it(
+      "shutdown closes the servers and child processes cells opened, and the kernel exits",
+      async () => {
+        const code = [
+          'import { createServer } from "node:net";',
+          'import { spawn } from "node:child_process";',
+          "const server = createServer((s) => s.end());",
+          'await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));',
+          'const sleeper = spawn("sleep", ["60"], { stdio: "ignore" });',
+          "// A child that ignores SIGTERM (it says so once the trap is set).",
+          'const stubborn = spawn("sh", ["-c", "trap \'\' TERM; echo trapped; exec sleep 60"],' +
+            ' { stdio: ["ignore", "pipe", "ignore"] });',
+          'await new Promise<void>((r) => stubborn.stdout.once("data", () => r()));',
+          "console.log(JSON.stringify({ port: (server.address() as any).port, pids: [sleeper.pid, stubborn.pid] }));",
+        ].join("\n");
+        const r = await client.execute(code);
+        expect(r.reply.status).toBe("ok");
+        const { port, pids } = JSON.parse(streams(r));
+        expect(port).toBeGreaterThan(0);
+        expect(pids).toHaveLength(2);
+        // All are really there before the shutdown.
+        for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow();
+        expect(await canConnect(port)).toBe(true);
 
-      const kernel = client.process;
-      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-        kernel.exitCode !== null || kernel.signalCode !== null
-          ? resolve([kernel.exitCode, kernel.signalCode])
-          : kernel.once("exit", (code, signal) => resolve([code, signal])),
-      );
-      await client.shutdown();
-      // Exit code 0 and no signal: the kernel exited by itself after cleaning up, not killed by the
-      // wire thread's 3 s deadline (SIGKILL) nor by the client's 4 s grace (SIGKILL).
-      expect(await exited).toEqual([0, null]);
-      expect(client.alive).toBe(false);
-      expect(await canConnect(port)).toBe(false);
-      for (const pid of pids) {
-        let err: any = null;
-        try {
-          process.kill(pid, 0);
-        } catch (e) {
-          err = e;
+        const kernel = client.process;
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+          kernel.exitCode !== null || kernel.signalCode !== null
+            ? resolve([kernel.exitCode, kernel.signalCode])
+            : kernel.once("exit", (code, signal) => resolve([code, signal])),
+        );
+        await client.shutdown();
+        // Exit code 0 and no signal: the kernel exited by itself after cleaning up, not killed by the
+        // wire thread's 3 s deadline (SIGKILL) nor by the client's 4 s grace (SIGKILL).
+        expect(await exited).toEqual([0, null]);
+        expect(client.alive).toBe(false);
+        expect(await canConnect(port)).toBe(false);
+        for (const pid of pids) {
+          let err: any = null;
+          try {
+            process.kill(pid, 0);
+          } catch (e) {
+            err = e;
+          }
+          expect(err?.code, `child ${pid} still exists after shutdown`).toBe("ESRCH");
         }
-        expect(err?.code, `child ${pid} still exists after shutdown`).toBe("ESRCH");
-      }
-      expect(await client.heartbeat(500)).toBe(false);
-    },
-    T,
-  );
+        expect(await client.heartbeat(500)).toBe(false);
+      },
+      T,
+    );
+  });
 });
 
 function canConnect(port: number): Promise<boolean> {
