@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Executor } from "../../kernel/executor";
 import type { Message } from "../../kernel/protocol";
 import { startInProcessKernel, type InProcessKernel } from "../support/in-process-kernel";
 import { delay, errors, expectBracketed, expectWorks, parentId, plain, run, streams } from "../support/kernel-checks";
@@ -654,24 +655,41 @@ describe("requests with no cell to run", () => {
 
 describe("shutdown_request on shell", () => {
   it(
-    "interrupts, releases what cells opened, replies, then tells the host to exit",
+    "interrupts, releases what cells opened, closes the executor, replies, then lets the host exit",
     async () => {
       const events: string[] = [];
+      // A stand-in executor, as tslab tests its own handler: this is about the kernel's order of steps.
+      const executor: Executor = {
+        execute: async () => ({ ok: true, value: 42, hasValue: true }),
+        interrupt: () => {
+          events.push("interrupted");
+          return false; // no cell was running
+        },
+        complete: () => ({ matches: [], cursor_start: 0, cursor_end: 0 }),
+        inspect: () => null,
+        isComplete: () => ({ status: "complete" }),
+        close: () => void events.push("executor closed"),
+      };
       const own = startInProcessKernel({
+        executor,
         release: async () => void events.push("released"),
-        onShutdownReply: (restart) => void events.push(`exit (restart ${restart})`),
+        onShutdownReply: (restart) =>
+          void events.push(`exit (restart ${restart}) after ${own.shell.at(-1)?.header.msg_type}`),
       });
       try {
-        const r = await own.execute("40 + 2");
-        expect(plain(r)).toEqual(["42"]);
+        expect(plain(await own.execute("anything"))).toEqual(["42"]);
         const reply = await own.call("shutdown_request", { restart: true });
-        events.push("replied");
         expect(reply.content).toEqual({ status: "ok", restart: true });
-        expect(events).toEqual(["released", "exit (restart true)", "replied"]);
+        expect(events).toEqual([
+          "interrupted",
+          "released",
+          "executor closed",
+          "exit (restart true) after shutdown_reply",
+        ]);
       } finally {
-        await own.close();
+        await own.close(); // a second shutdown does nothing again
       }
-      expect(events.filter((e) => e === "released")).toHaveLength(1); // close() after shutdown releases nothing twice
+      expect(events).toHaveLength(4);
     },
     T,
   );

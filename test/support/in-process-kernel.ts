@@ -26,6 +26,8 @@ export interface InProcessKernel {
   readonly kernel: Kernel;
   /** Every iopub message so far, in order, whoever caused it (an independent subscriber). */
   readonly iopub: Message[];
+  /** Every reply on shell so far, in order. */
+  readonly shell: Message[];
   /** Sends a shell request and resolves with its reply; `onIopub` sees the iopub it causes. */
   call(msg_type: string, content: object, onIopub?: (m: Message) => void): Promise<Message>;
   /** Runs code and collects its outputs as the zmq client does, until the reply and the idle status. */
@@ -45,18 +47,20 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
   const unregister = tsx.register();
   const session = `in-process-${process.pid}`;
   const iopub: Message[] = [];
+  const shell: Message[] = [];
   const replies = new Map<string, (m: Message) => void>();
   const listeners = new Map<string, (m: Message) => void>();
   const watchers = new Set<() => void>();
   const displays: Displays = new Map();
 
   const kernel = createKernel({
-    executor: createExecutor(root),
+    executor: overrides.executor ?? createExecutor(root),
     transport: {
       send(channel, outgoing) {
         const msg = overTheWire(outgoing);
         const id = parentId(msg) ?? "";
         if (channel === "shell") {
+          shell.push(msg);
           replies.get(id)?.(msg);
           replies.delete(id);
           return;
@@ -110,6 +114,7 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
   return {
     kernel,
     iopub,
+    shell,
     call,
     waitFor,
     byParent: (id) => iopub.filter((m) => parentId(m) === id),
