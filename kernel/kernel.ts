@@ -44,10 +44,14 @@ export interface Kernel {
 
 type HistoryEntry = [session: number, line: number, source: string];
 
-/** tslab's own display API (`import * as tslab from "tslab"`) writes through this slot. */
+/** What tslab's own display API (`import * as tslab from "tslab"`) writes, through this slot. */
+interface TslabDisplayData {
+  data: MimeBundle;
+  metadata?: object;
+  transient?: { display_id?: string };
+}
 interface TslabJupyter {
-  lastWriteDisplayData:
-    ((d: { data: MimeBundle; metadata?: object; transient?: { display_id?: string } }, update: boolean) => void) | null;
+  lastWriteDisplayData: ((d: TslabDisplayData, update: boolean) => void) | null;
 }
 
 export function createKernel(options: KernelOptions): Kernel {
@@ -62,14 +66,14 @@ export function createKernel(options: KernelOptions): Kernel {
   // Outputs belong to the cell that is running, or else to the last one (late callbacks).
   let currentParent: Message | null = null;
 
-  const show = (bundle: MimeBundle, options: ShowOptions) => {
+  const show = (bundle: MimeBundle, how: ShowOptions) => {
     if (!currentParent) return;
     const content = {
       data: normalizeBundle(bundle),
-      metadata: options.metadata ?? {},
-      transient: options.displayId ? { display_id: options.displayId } : {},
+      metadata: how.metadata ?? {},
+      transient: how.displayId ? { display_id: how.displayId } : {},
     };
-    publish(currentParent, options.update ? "update_display_data" : "display_data", content);
+    publish(currentParent, how.update ? "update_display_data" : "display_data", content);
   };
   installFrontend({
     show,
