@@ -11,6 +11,7 @@ import { createConnectionFile, endpoint, type ConnectionInfo } from "./connectio
 import { kernelArgv } from "./kernelspec";
 import { decode, encode, newHeader, serialSender, Signer, type Message } from "./protocol";
 import type { Output } from "./nbformat";
+import { cellOutputs, type Displays } from "./outputs";
 
 export interface StartOptions {
   cwd?: string;
@@ -57,7 +58,7 @@ export class KernelClient {
   private replies = new Map<string, Waiter>();
   private iopubListeners = new Map<string, (m: Message) => void>();
   /** Outputs by display_id, so update_display_data can rewrite earlier outputs in place. */
-  private displays = new Map<string, Output[]>();
+  private displays: Displays = new Map();
   private stderrTail: string[] = [];
   private exited: Promise<number | null>;
   private closed = false;
@@ -225,54 +226,13 @@ export class KernelClient {
       allow_stdin: false,
       stop_on_error: options.stopOnError ?? true,
     });
-    const outputs: Output[] = [];
-    let clearPending = false;
+    const cell = cellOutputs(this.displays);
     let idle!: () => void;
     const becameIdle = new Promise<void>((r) => (idle = r));
-    const add = (o: Output) => {
-      if (clearPending) {
-        outputs.length = 0;
-        clearPending = false;
-      }
-      const last = outputs[outputs.length - 1];
-      if (o.output_type === "stream" && last?.output_type === "stream" && last.name === o.name) last.text += o.text;
-      else outputs.push(o);
-    };
     this.iopubListeners.set(req.header.msg_id, (m) => {
       options.onIopub?.(m);
-      const c = m.content as any;
-      switch (m.header.msg_type) {
-        case "stream":
-          return add({ output_type: "stream", name: c.name, text: c.text });
-        case "display_data": {
-          const out: Output = { output_type: "display_data", data: c.data, metadata: c.metadata ?? {} };
-          add(out);
-          const id = c.transient?.display_id;
-          if (id) this.displays.set(id, [...(this.displays.get(id) ?? []), out]);
-          return;
-        }
-        case "update_display_data":
-          for (const out of this.displays.get(c.transient?.display_id) ?? []) {
-            (out as any).data = c.data;
-            (out as any).metadata = c.metadata ?? {};
-          }
-          return;
-        case "execute_result":
-          return add({
-            output_type: "execute_result",
-            execution_count: c.execution_count,
-            data: c.data,
-            metadata: c.metadata ?? {},
-          });
-        case "error":
-          return add({ output_type: "error", ename: c.ename, evalue: c.evalue, traceback: c.traceback });
-        case "clear_output":
-          if (c.wait) clearPending = true;
-          else outputs.length = 0;
-          return;
-        case "status":
-          if (c.execution_state === "idle") idle();
-      }
+      cell.add(m);
+      if (m.header.msg_type === "status" && m.content.execution_state === "idle") idle();
     });
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -287,7 +247,7 @@ export class KernelClient {
       const reply = await replyPromise;
       // The idle status follows the reply; wait briefly so trailing outputs are not lost.
       await Promise.race([becameIdle, new Promise((r) => setTimeout(r, 5000).unref()), this.exited]);
-      return { reply: reply.content, outputs, timedOut };
+      return { reply: reply.content, outputs: cell.outputs, timedOut };
     } finally {
       clearTimeout(timer);
       this.iopubListeners.delete(req.header.msg_id);

@@ -6,8 +6,7 @@ import vm from "node:vm";
 import { inspect } from "node:util";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
-import { addLineMarkers, cellLineOf, markerLength } from "./line-markers";
-import { expandShorthandProperties } from "./shorthand";
+import { cellLineOf, markerLength, prepareCell } from "./prepass";
 import { CELL_SCOPE, CellSkipped, isCellSkipped, setCellScope, skipLine, startCell } from "./runtime";
 
 export interface CellError {
@@ -44,14 +43,15 @@ export function createExecutor(cwd: string) {
 
   /** Runs one cell; `label` names it in tracebacks (the execution count). */
   async function execute(src: string, label: number): Promise<CellOutcome> {
-    const marked = addLineMarkers(expandShorthandProperties(src));
+    const marked = prepareCell(src);
     const converted = converter.convert(prevDecl, marked);
     if (converted.diagnostics.length) return typeErrors(converted.diagnostics, marked, label);
     if (!converted.output) {
       prevDecl = converted.declOutput ?? "";
       return { ok: true, value: undefined, hasValue: false };
     }
-    const js = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(${CELL_SCOPE}.exports, ${CELL_SCOPE}.require)`;
+    const head = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {`;
+    const js = `${head}\n${converted.output}\n})(${CELL_SCOPE}.exports, ${CELL_SCOPE}.require)`;
     executedJs.set(label, js);
     definedByCell = new Set();
     cellAbort = startCell();
@@ -166,7 +166,8 @@ function typeErrors(
 ): CellOutcome {
   const where = (d: (typeof diagnostics)[number]) => {
     const shift = d.fileName ? 0 : markerLength(marked, d.start.line);
-    return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${Math.max(1, d.start.character + 1 - shift)}`;
+    const column = Math.max(1, d.start.character + 1 - shift);
+    return `${d.fileName ? d.fileName + " " : ""}line ${d.start.line + 1}, column ${column}`;
   };
   const first = diagnostics[0];
   return {

@@ -1,3 +1,4 @@
+// The kernelspec installer's command line (kernel/kernelspec.ts does the work):
 // npm run kernel:install -- [--user | --prefix DIR | --sys-prefix] [--remove]
 import { installKernelSpec, removeKernelSpec, type InstallTarget } from "./kernelspec";
 

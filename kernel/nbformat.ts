@@ -163,5 +163,3 @@ function sortKeys(v: unknown): unknown {
 export function writeNotebook(path: string, nb: Notebook): void {
   writeFileSync(path, serializeNotebook(nb));
 }
-
-export const tagsOf = (cell: Cell): string[] => (Array.isArray(cell.metadata.tags) ? cell.metadata.tags : []);

@@ -1,3 +1,4 @@
+// The runner's command line (kernel/runner.ts runs each notebook), with a table of the results:
 // npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -111,7 +112,8 @@ async function main() {
   process.exitCode = failed ? 1 : 0;
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130)); // kernels die with us (client.ts)
+// Kernels die with us (kernel/client.ts kills them on exit).
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 main().catch((e) => {
   console.error(`notebooks: ${e.message}`);
   process.exit(2);

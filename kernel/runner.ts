@@ -1,9 +1,9 @@
 // Executes a notebook headless: a fresh kernel per notebook, cwd = the notebook's folder.
 import { dirname, resolve } from "node:path";
 import { KernelClient, KernelDiedError } from "./client";
-import { RAISES_TAG, SKIP_TAG } from "./compare";
-import { readNotebook, tagsOf, type Cell, type Notebook, type Output } from "./nbformat";
+import { readNotebook, type Cell, type Notebook, type Output } from "./nbformat";
 import { isSkipOutput } from "./runtime";
+import { hasTag, RAISES_TAG, SKIP_TAG } from "./tags";
 
 export interface RunOptions {
   /** Per-cell timeout; the cell is interrupted when it passes. */
@@ -60,7 +60,7 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   const kernel = await KernelClient.start({ cwd: dirname(resolve(path)) });
   try {
     for (const [n, { c: cell, i }] of code.entries()) {
-      if (tagsOf(cell).includes(SKIP_TAG) || !cell.source.trim()) {
+      if (hasTag(cell, SKIP_TAG) || !cell.source.trim()) {
         result.skipped++;
         continue;
       }
@@ -110,7 +110,7 @@ async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): P
         timedOut: true,
       };
     }
-    const expected = tagsOf(cell).includes(RAISES_TAG);
+    const expected = hasTag(cell, RAISES_TAG);
     if (ex.reply.status === "error" && !expected) {
       return { ename: ex.reply.ename, evalue: ex.reply.evalue, traceback: ex.reply.traceback ?? [], timedOut: false };
     }

@@ -6,9 +6,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkCell } from "../kernel/compare";
+import { checkCell } from "../kernel/replay/compare";
 import { readNotebook } from "../kernel/nbformat";
-import { loadSanitizeConfig } from "../kernel/sanitize";
+import { loadSanitizeConfig } from "../kernel/replay/sanitize";
 import { labAccess } from "../helpers/lab";
 import { root, run } from "./support/process";
 

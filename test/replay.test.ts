@@ -4,10 +4,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkCell } from "../kernel/compare";
+import { checkCell } from "../kernel/replay/compare";
 import { readNotebook } from "../kernel/nbformat";
 import { runNotebook, type RunResult } from "../kernel/runner";
-import { loadSanitizeConfig } from "../kernel/sanitize";
+import { loadSanitizeConfig } from "../kernel/replay/sanitize";
 import { labAccess, staleNamespaces } from "../helpers/lab";
 
 const root = join(__dirname, "..");

@@ -3,7 +3,7 @@
 // decimals, and every measured-unit rule there belongs to a unit of this list.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadSanitizeConfig } from "../../kernel/sanitize";
+import { loadSanitizeConfig } from "../../kernel/replay/sanitize";
 import * as units from "../../helpers/measure/units";
 
 const rules = loadSanitizeConfig(join(__dirname, "..", "..", "fixtures", "nbval-sanitize.cfg"));

@@ -138,8 +138,8 @@ describe("measured charts", () => {
   });
 
   it("differ between runs only where fixtures/nbval-sanitize.cfg sanitizes", async () => {
-    const { loadSanitizeConfig, sanitize } = await import("../../kernel/sanitize");
-    const { comparable } = await import("../../kernel/compare");
+    const { loadSanitizeConfig, sanitize } = await import("../../kernel/replay/sanitize");
+    const { comparable } = await import("../../kernel/replay/compare");
     const rules = loadSanitizeConfig(
       require("node:path").join(__dirname, "..", "..", "fixtures", "nbval-sanitize.cfg"),
     );

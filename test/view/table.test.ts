@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JUPYTER_DISPLAY } from "../../kernel/runtime";
-import { loadSanitizeConfig, sanitize } from "../../kernel/sanitize";
+import { loadSanitizeConfig, sanitize } from "../../kernel/replay/sanitize";
 import { gbps, kpps, mbps, mib, ms } from "../../helpers/measure/units";
 import { table } from "../../helpers/view/table";
 

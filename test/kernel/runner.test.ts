@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readNotebook, writeNotebook, type Cell, type Notebook, type Output } from "../kernel/nbformat";
-import { runNotebook, type RunResult } from "../kernel/runner";
-import { isRunning, root, runTs, waitFor, type Finished } from "./support/process";
+import { readNotebook, writeNotebook, type Cell, type Notebook, type Output } from "../../kernel/nbformat";
+import { runNotebook, type RunResult } from "../../kernel/runner";
+import { isRunning, root, runTs, waitFor, type Finished } from "../support/process";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "wb-runner-")));
 const started: number[] = []; // kernel pids seen, killed in afterAll if a test left one behind
@@ -60,8 +60,11 @@ function pidFrom(nb: Notebook, id: string): number {
 const RUNS =
   '(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;\nconsole.log("runs:", (globalThis as any).runs);';
 // Each run records how many times the cell above had run: "2,2" if each cell runs twice in a row.
-const SEEN =
-  'const seen: number[] = ((globalThis as any).seen ??= []);\nseen.push((globalThis as any).runs);\nconsole.log("seen:", seen.join(","));';
+const SEEN = [
+  "const seen: number[] = ((globalThis as any).seen ??= []);",
+  "seen.push((globalThis as any).runs);",
+  'console.log("seen:", seen.join(","));',
+].join("\n");
 
 const basic = notebook("basic", [
   { markdown: true, source: "# A notebook\n\nwith *markdown*" },

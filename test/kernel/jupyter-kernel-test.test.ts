@@ -6,10 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { installKernelSpec } from "../kernel/kernelspec";
+import { installKernelSpec } from "../../kernel/kernelspec";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const python = "/usr/bin/python3";
+const skipped = ` (skipped: ${python} cannot import jupyter_kernel_test)`;
 const available =
   existsSync(python) &&
   spawnSync(python, ["-c", "import jupyter_kernel_test, jupyter_client"], { stdio: "ignore" }).status === 0;
@@ -24,7 +25,7 @@ describe("jupyter_kernel_test", () => {
   });
 
   it.skipIf(!available)(
-    `passes test/jupyter_kernel_test_wirebook.py${available ? "" : " (skipped: /usr/bin/python3 cannot import jupyter_kernel_test)"}`,
+    `passes test/kernel/jupyter_kernel_test_wirebook.py${available ? "" : skipped}`,
     async () => {
       const data = mkdtempSync(join(tmpdir(), "wirebook-jupyter-"));
       dirs.push(data);
@@ -41,7 +42,7 @@ describe("jupyter_kernel_test", () => {
       const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
         const p = (runner = spawn(python, ["-m", "unittest", "-v", "jupyter_kernel_test_wirebook"], {
           cwd: root,
-          env: { ...env, PYTHONPATH: join(root, "test"), PYTHONDONTWRITEBYTECODE: "1" },
+          env: { ...env, PYTHONPATH: join(root, "test", "kernel"), PYTHONDONTWRITEBYTECODE: "1" },
           stdio: ["ignore", "pipe", "pipe"],
         }));
         let output = "";

@@ -1,15 +1,18 @@
-// Line markers: /*@L<n>*/ comments that let a stack line of the executed JS name its cell line.
+// The cell pre-pass (kernel/prepass.ts): shorthand properties written out for tslab, and /*@L<n>*/
+// line markers that let a stack line of the executed JS name its cell line.
 import * as ts from "@tslab/typescript-for-tslab";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { addLineMarkers, cellLineOf, markerLength } from "../kernel/line-markers";
+import { cellLineOf, markerLength, prepareCell } from "../../kernel/prepass";
 
-const marked = (lines: string[]) => addLineMarkers(lines.join("\n")).split("\n");
+const marked = (lines: string[]) => prepareCell(lines.join("\n")).split("\n");
+/** The pre-pass without its markers: what the shorthand expansion alone did. */
+const expanded = (src: string) => prepareCell(src).replace(/\/\*@L\d+\*\//g, "");
 const isMarked = (line: string, n: number) => line.startsWith(`/*@L${n}*/`);
 /** The value of the last expression of a script, with the script's own globals. */
 const evaluate = (code: string) => vm.runInNewContext(code, {});
 
-describe("addLineMarkers", () => {
+describe("line markers", () => {
   it("marks each non-blank line with its own 1-based number", () => {
     const out = marked(["const a = 1;", "", "   ", "const b = a + 1;", "  b"]);
     expect(out).toEqual(["/*@L1*/const a = 1;", "", "   ", "/*@L4*/const b = a + 1;", "/*@L5*/  b"]);
@@ -115,7 +118,7 @@ describe("addLineMarkers", () => {
       "};",
       "p",
     ];
-    const out = addLineMarkers(src.join("\n"));
+    const out = prepareCell(src.join("\n"));
     const js = ts.transpileModule(out, {
       compilerOptions: { target: ts.ScriptTarget.ES2020 },
       reportDiagnostics: true,
@@ -125,8 +128,28 @@ describe("addLineMarkers", () => {
   });
 
   it("changes nothing for an empty cell", () => {
-    expect(addLineMarkers("")).toBe("");
-    expect(addLineMarkers("\n\n")).toBe("\n\n");
+    expect(prepareCell("")).toBe("");
+    expect(prepareCell("\n\n")).toBe("\n\n");
+  });
+});
+
+describe("shorthand properties, written out for tslab", () => {
+  it("expands object literals, nested ones and assignment patterns, and nothing else", () => {
+    expect(expanded("const o = { data, x: 1 };")).toBe("const o = { data: data, x: 1 };");
+    expect(expanded("f({ a, b: { c } })")).toBe("f({ a: a, b: { c: c } })");
+    expect(expanded("({ a = 1 } = obj);")).toBe("({ a: a = 1 } = obj);");
+    expect(expanded("const { a, b } = obj;")).toBe("const { a, b } = obj;");
+    expect(expanded("const s = `{ a }`; // { b }")).toBe("const s = `{ a }`; // { b }");
+  });
+
+  it("keeps every line where it was", () => {
+    const src = "const a = 1;\nconst o = {\n  a,\n};\nthrow new Error(String(o));";
+    expect(prepareCell(src).split("\n").length).toBe(src.split("\n").length);
+  });
+
+  it("puts a line's marker before an expansion at the start of the same line", () => {
+    expect(prepareCell("const o = {\na,\n};")).toBe("/*@L1*/const o = {\n/*@L2*/a: a,\n/*@L3*/};");
+    expect(evaluate(prepareCell("const a = 1;\nconst o = {\na,\n};\no.a"))).toBe(1);
   });
 });
 
@@ -163,7 +186,7 @@ describe("cellLineOf", () => {
       "}",
       "boom({ n: a });",
     ];
-    const js = ts.transpileModule(addLineMarkers(cell.join("\n")), {
+    const js = ts.transpileModule(prepareCell(cell.join("\n")), {
       compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS },
     }).outputText;
     const lines = js.split("\n");
@@ -185,7 +208,7 @@ describe("cellLineOf", () => {
 
 describe("markerLength", () => {
   it("is the length of the marker that starts a line, or 0", () => {
-    const src = addLineMarkers("a;\n\nb;");
+    const src = prepareCell("a;\n\nb;");
     expect(markerLength(src, 0)).toBe("/*@L1*/".length);
     expect(markerLength(src, 1)).toBe(0);
     expect(markerLength(src, 2)).toBe("/*@L3*/".length);

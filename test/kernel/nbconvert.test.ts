@@ -6,14 +6,14 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkCell } from "../kernel/compare";
-import { installKernelSpec } from "../kernel/kernelspec";
-import { readNotebook } from "../kernel/nbformat";
-import { loadSanitizeConfig } from "../kernel/sanitize";
+import { checkCell } from "../../kernel/replay/compare";
+import { installKernelSpec } from "../../kernel/kernelspec";
+import { readNotebook } from "../../kernel/nbformat";
+import { loadSanitizeConfig } from "../../kernel/replay/sanitize";
 
 const NBCONVERT = "/usr/bin/jupyter-nbconvert";
 const available = spawnSync(NBCONVERT, ["--version"]).status === 0;
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const rules = loadSanitizeConfig(join(root, "fixtures", "nbval-sanitize.cfg"));
 const notebooks = readdirSync(join(root, "notebooks"))
   .filter((f) => f.endsWith(".ipynb"))

@@ -1,14 +1,11 @@
-// Compares fresh outputs with stored ones the way nbval does: streams merged per name, rich
-// outputs per mime type, errors by ename/evalue; metadata and execution counts are ignored and
-// sanitizer rules are applied to every text on both sides.
-import type { Cell, Output } from "./nbformat";
+// The replay's comparison: fresh outputs against stored ones, the way nbval compares them: streams
+// merged per name, rich outputs per mime type, errors by ename/evalue; metadata and execution
+// counts are ignored and sanitizer rules are applied to every text on both sides. The runner does
+// not import the replay; the replay tests use it on the runner's results.
+import type { Cell, Output } from "../nbformat";
 import { sanitize, type SanitizeRule } from "./sanitize";
-import { isJsonMime, isSkipOutput } from "./runtime";
-
-export const IGNORE_OUTPUT_TAG = "nbval-ignore-output";
-export const CHECK_OUTPUT_TAG = "nbval-check-output";
-export const SKIP_TAG = "nbval-skip";
-export const RAISES_TAG = "raises-exception";
+import { isJsonMime, isSkipOutput } from "../runtime";
+import { IGNORE_OUTPUT_TAG, RAISES_TAG, SKIP_TAG, tagsOf } from "../tags";
 
 export type Comparable =
   | { stream: string; text: string }
@@ -93,7 +90,7 @@ export function checkCell(
   rules: SanitizeRule[],
   options: { allowSkips?: boolean } = {},
 ): CellCheck {
-  const tags = cell.metadata.tags ?? [];
+  const tags = tagsOf(cell);
   if (tags.includes(SKIP_TAG)) return { mode: "skip", reason: SKIP_TAG };
   if (fresh === undefined)
     return { mode: "compare", expected: "the cell to run", actual: "not executed (an earlier cell failed)" };

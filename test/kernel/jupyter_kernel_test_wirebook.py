@@ -1,9 +1,9 @@
 """An independent check of the wirebook kernel with jupyter_kernel_test (Jupyter's own client and
-message-schema validation). Run by test/jupyter-kernel-test.test.ts, which installs the kernelspec
+message-schema validation). Run by test/kernel/jupyter-kernel-test.test.ts, which installs the kernelspec
 into a temporary JUPYTER_DATA_DIR; by hand:
 
     node --require tsx/cjs kernel/install.ts        # or with JUPYTER_DATA_DIR set
-    python3 -m unittest -v jupyter_kernel_test_wirebook   # with test/ on PYTHONPATH
+    python3 -m unittest -v jupyter_kernel_test_wirebook   # with test/kernel/ on PYTHONPATH
 """
 
 import unittest

@@ -1,8 +1,9 @@
-// nbval-style comparison of stored and fresh outputs (kernel/compare.ts).
+// nbval-style comparison of stored and fresh outputs (kernel/replay/compare.ts).
 import { describe, expect, it } from "vitest";
-import { checkCell, comparable, IGNORE_OUTPUT_TAG, RAISES_TAG, shape, SKIP_TAG } from "../kernel/compare";
-import type { Cell, Output } from "../kernel/nbformat";
-import { parseSanitizeConfig } from "../kernel/sanitize";
+import { checkCell, comparable, shape } from "../../kernel/replay/compare";
+import type { Cell, Output } from "../../kernel/nbformat";
+import { parseSanitizeConfig } from "../../kernel/replay/sanitize";
+import { IGNORE_OUTPUT_TAG, RAISES_TAG, SKIP_TAG } from "../../kernel/tags";
 
 const stdout = (text: string): Output => ({ output_type: "stream", name: "stdout", text });
 const stderr = (text: string): Output => ({ output_type: "stream", name: "stderr", text });

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadSanitizeConfig, parseSanitizeConfig, sanitize, SanitizeConfigError } from "../kernel/sanitize";
+import { loadSanitizeConfig, parseSanitizeConfig, sanitize, SanitizeConfigError } from "../../kernel/replay/sanitize";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const apply = (cfg: string, text: string) => sanitize(text, parseSanitizeConfig(cfg));
 
 /** The error a config raises, so its class and message can both be checked. */

@@ -1,5 +1,6 @@
-// nbval's sanitizer file (an INI file of [sections] with `regex:` and `replace:`), applied the way
-// nbval applies it: every rule, in file order, to every text before outputs are compared.
+// The replay's sanitizer: nbval's sanitizer file (an INI file of [sections] with `regex:` and
+// `replace:`), applied the way nbval applies it: every rule, in file order, to every text before
+// outputs are compared.
 import { readFileSync } from "node:fs";
 
 export interface SanitizeRule {
@@ -12,7 +13,8 @@ export class SanitizeConfigError extends Error {
   code = "ERR_SANITIZE_CONFIG";
 }
 
-/** Python `re` syntax to JavaScript: named groups, backreferences, \A, \Z and `$` (which also matches before a final newline). */
+/** Python `re` syntax to JavaScript: named groups, backreferences, \A, \Z and `$` (which also
+ *  matches before a final newline). */
 function pythonRegex(src: string, where: string): RegExp {
   let flags = "g";
   const inline = /^\(\?([aiLmsux]+)\)/.exec(src);

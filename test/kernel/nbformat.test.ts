@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { NotebookError, readNotebook, serializeNotebook, writeNotebook, type Notebook } from "../kernel/nbformat";
+import { NotebookError, readNotebook, serializeNotebook, writeNotebook, type Notebook } from "../../kernel/nbformat";
 
 const dir = mkdtempSync(join(tmpdir(), "wb-nbformat-"));
 let n = 0;

@@ -1,7 +1,7 @@
 // KernelClient (kernel/client.ts): start, execute, heartbeat, shutdown, and a kernel that dies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KernelClient, KernelDiedError } from "../kernel/client";
-import { isRunning, waitFor } from "./support/process";
+import { KernelClient, KernelDiedError } from "../../kernel/client";
+import { isRunning, waitFor } from "../support/process";
 
 /** Resolves to "hung" if `p` has not settled within `ms`, so a hang fails the test instead of timing it out. */
 const settledWithin = <T>(p: Promise<T>, ms: number) =>
@@ -26,16 +26,6 @@ describe("a running kernel", () => {
     expect(kernel.alive).toBe(true);
     expect(kernel.process.pid).toBeGreaterThan(0);
     expect(isRunning(kernel.process.pid!)).toBe(true);
-  });
-
-  it("takes an earlier cell's variable as a shorthand property ({ data })", async () => {
-    await kernel.execute("const shorthandData = 5;");
-    const ex = await kernel.execute("const wrapped = { shorthandData };\nwrapped");
-    expect(ex.reply.status).toBe("ok");
-    expect(ex.outputs[0]).toMatchObject({
-      output_type: "execute_result",
-      data: { "text/plain": "{ shorthandData: 5 }" },
-    });
   });
 
   it("answers the heartbeat", async () => {

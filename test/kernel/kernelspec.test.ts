@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KernelClient } from "../kernel/client";
+import { KernelClient } from "../../kernel/client";
 import {
   installKernelSpec,
   jupyterDataDir,
@@ -11,8 +11,8 @@ import {
   kernelSpec,
   kernelsDir,
   removeKernelSpec,
-} from "../kernel/kernelspec";
-import { ownLines, root, run, runTs } from "./support/process";
+} from "../../kernel/kernelspec";
+import { ownLines, root, run, runTs } from "../support/process";
 
 const made: string[] = [];
 const tmp = () => {
