@@ -181,7 +181,9 @@ async function main() {
       tp.iperf.map((b) => b / 1e9),
     ),
     better: "higher",
-    note: "ours: 1 MiB writes, receiver in a child process reading into a 4 MiB buffer; iperf3: its default 128 KiB writes",
+    note:
+      "ours: 1 MiB writes, receiver in a peer process reading into a 4 MiB buffer; " +
+      "iperf3: its default 128 KiB writes",
   });
   const rt = await roundTripMedians(3);
   rows.push({

@@ -37,10 +37,15 @@ async function main() {
     const t = result.transcript;
     for (const m of t.messages)
       console.log(
-        `${(m.atMs / 1000).toFixed(3).padStart(7)} s  client ${m.direction.padEnd(8)} ${m.type.padEnd(8)} ${m.peer}${m.yiaddr && m.yiaddr !== "0.0.0.0" ? `  yiaddr ${m.yiaddr}` : ""}`,
+        `${(m.atMs / 1000).toFixed(3).padStart(7)} s  client ${m.direction.padEnd(8)} ${m.type.padEnd(8)} ${m.peer}` +
+          (m.yiaddr && m.yiaddr !== "0.0.0.0" ? `  yiaddr ${m.yiaddr}` : ""),
       );
     console.log(
-      `outcome: ${t.outcome}${t.lease ? ` — ${t.lease.ip}/${t.lease.prefix} from ${t.lease.serverId}, renewed: ${t.renewed}, released: ${t.released}` : ""}`,
+      `outcome: ${t.outcome}` +
+        (t.lease
+          ? ` — ${t.lease.ip}/${t.lease.prefix} from ${t.lease.serverId}, ` +
+            `renewed: ${t.renewed}, released: ${t.released}`
+          : ""),
     );
     console.log(`capture: ${result.pcap.frames} DHCP frames in ${result.pcap.path}`);
     let ok = t.outcome === "bound" && t.renewed && t.released;

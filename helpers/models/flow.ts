@@ -116,7 +116,8 @@ export function simulateFlow(o: FlowOptions): FlowStep[] {
 
     buffered += sent;
     totalSent += sent;
-    if (buffered > o.buffer) throw new FlowError(`model error: buffer overflow at step ${step}`); // cannot happen: sent <= window <= free space
+    // Cannot happen, since sent <= window <= free space: a guard against a mistake in the model.
+    if (buffered > o.buffer) throw new FlowError(`model error: buffer overflow at step ${step}`);
     const read = Math.min(Math.max(0, Math.floor(readAt(step))), buffered);
     buffered -= read;
     totalRead += read;

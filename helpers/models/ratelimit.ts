@@ -148,7 +148,8 @@ export class LeakyBucket implements Limiter {
       limit: this.queue,
       remaining: this.queue - this.departures.length,
       resetMs: last - now,
-      retryAfterMs: allowed ? 0 : (this.departures[0] ?? this.nextSlot) - now, // when the next one leaves, a place frees
+      // A place frees when the next one leaves.
+      retryAfterMs: allowed ? 0 : (this.departures[0] ?? this.nextSlot) - now,
       delayMs,
     };
   }

@@ -373,7 +373,8 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
         opts.apply ? undefined : "broadcast: no address configured to unicast from",
       );
       result.released = true;
-      if (opts.apply) await ip("addr", "del", `${lease.ip}/${lease.prefix}`, "dev", opts.iface); // the default route goes with it
+      // The default route goes with the address.
+      if (opts.apply) await ip("addr", "del", `${lease.ip}/${lease.prefix}`, "dev", opts.iface);
     }
     return result;
   } finally {

@@ -70,7 +70,8 @@ function issue(options: {
   cert.publicKey = key.publicKey;
   cert.serialNumber = serialNumber();
   const now = Date.now();
-  cert.validity.notBefore = options.validity?.notBefore ?? new Date(now - 60 * 60 * 1000); // an hour back, for clock skew
+  // An hour back, for clock skew.
+  cert.validity.notBefore = options.validity?.notBefore ?? new Date(now - 60 * 60 * 1000);
   cert.validity.notAfter = options.validity?.notAfter ?? new Date(now + 30 * DAY_MS);
   const subject = [
     { name: "commonName", value: options.name },

@@ -9,7 +9,7 @@ import * as dgram from "node:dgram";
 import { assertInLabHost } from "../os/netns";
 import { IPPROTO, openCapture, openRaw, type Capture, type RawSocket } from "../os/rawsock";
 import { nowMs } from "../os/time";
-import { bpf } from "../wire/bpf";
+import { bpf, insn } from "../wire/bpf";
 import { dissect, icmp, type Icmp } from "../wire/packet";
 
 /** A packet as a raw socket delivers it: the whole IPv4 packet, and its source address. */
@@ -191,7 +191,8 @@ export async function sendHdrincl(packet: Buffer, dst: string): Promise<void> {
  *  fills in nothing, not even a checksum), `gapMs` apart. */
 export async function sendFrames(iface: string, frames: Buffer[], gapMs = 20): Promise<{ sent: number }> {
   assertInLabHost("raw.sendFrames");
-  const cap = openCapture({ iface, filter: [{ code: 0x06, jt: 0, jf: 0, k: 0 }] }); // ret #0: sends only, queues nothing
+  // The filter `ret #0` accepts nothing: this socket only sends, and queues no frame.
+  const cap = openCapture({ iface, filter: [insn.ret(0)] });
   try {
     for (const [i, frame] of frames.entries()) {
       if (i) await new Promise((r) => setTimeout(r, gapMs));

@@ -14,7 +14,7 @@ const patternOf = (u: (typeof units.UNITS)[keyof typeof units.UNITS]) =>
 
 describe("units", () => {
   for (const [name, unit] of Object.entries(units.UNITS)) {
-    it(`${name}() prints "${unit.symbol}" with ${unit.decimals} decimals, and one rule covers exactly that form`, () => {
+    it(`${name}() prints "${unit.symbol}" with ${unit.decimals} decimals; one rule covers exactly that`, () => {
       const format = units[name as keyof typeof units.UNITS];
       const printed = format(1234.5678 * unit.per);
       expect(printed).toBe(`${(1234.5678).toFixed(unit.decimals)} ${unit.symbol}`);

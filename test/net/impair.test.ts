@@ -160,7 +160,7 @@ describe("delay", () => {
 });
 
 describe("loss", () => {
-  it("TCP: a lost chunk arrives one RTO late, the stream stays whole, the same seed loses the same chunks", async () => {
+  it("TCP: a lost chunk arrives one RTO late, the stream stays whole, one seed loses the same chunks", async () => {
     const echo = track(await echoProcess());
     const run = async () => {
       const proxy = track(await impairTcp(echo.port, { delayMs: 5, loss: 0.15, rtoMs: 100, seed: 7 }));

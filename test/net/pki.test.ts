@@ -72,7 +72,7 @@ describe("npm run pki -- --out DIR", () => {
     expect(r.stdout + r.stderr).toMatch(/error 10 at 0 depth lookup: certificate has expired/);
   });
 
-  it("the intermediate may sign leaves only (pathlen 0); the root is a CA; the leaf has SAN localhost and 127.0.0.1", () => {
+  it("the intermediate signs leaves only (pathlen 0); the root is a CA; the leaf has SAN localhost, 127.0.0.1", () => {
     const text = (file: string) =>
       execFileSync("openssl", ["x509", "-in", file, "-noout", "-text"], { encoding: "utf8" });
     expect(text(lab["intermediate-ca"])).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
