@@ -37,9 +37,13 @@ export function captureProcess(kernel: Pick<Kernel, "write" | "reportError">, op
     process.off("unhandledRejection", onError);
   });
   if (options.console) {
-    const previous = globalThis.console;
-    globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
-    restore.push(() => (globalThis.console = previous));
+    // A test runner may have replaced the console's methods: point them at the captured streams.
+    const ours = new Console({ stdout: process.stdout, stderr: process.stderr });
+    for (const method of ["log", "info", "warn", "error", "debug", "dir", "table"] as const) {
+      const previous = console[method];
+      Object.assign(console, { [method]: ours[method].bind(ours) });
+      restore.push(() => Object.assign(console, { [method]: previous }));
+    }
   }
   return () => {
     for (const undo of restore.splice(0).reverse()) undo();
