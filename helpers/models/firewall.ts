@@ -11,6 +11,7 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { assertInLabHost } from "../lab/guard";
 import { scan } from "../net/portscan";
+import { ipv4ToInt as toNumber } from "../wire/addr";
 
 export type Action = "accept" | "drop" | "reject";
 export type Proto = "tcp" | "udp";
@@ -52,8 +53,6 @@ export class FirewallError extends Error {
     this.name = "FirewallError";
   }
 }
-
-const toNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 
 /** "10.66.0.0/24" → [first, last] address as numbers; a plain address is a /32. */
 function cidrRange(cidr: string): [number, number] {

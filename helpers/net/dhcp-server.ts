@@ -11,15 +11,13 @@ import {
   decode,
   DhcpError,
   encode,
-  intToIp,
-  ipToInt,
-  prefixToMask,
   SERVER_PORT,
   summarize,
   type DhcpMessage,
   type DhcpMessageInput,
   type DhcpMessageType,
 } from "../wire/dhcp";
+import { intToIpv4 as intToIp, ipv4ToInt as ipToInt, prefixToMask } from "../wire/addr";
 import { bindToDevice } from "../os/sockopt";
 import { assertInLabHost } from "../lab/guard";
 

@@ -7,6 +7,7 @@ import * as dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { assertInLabHost } from "../lab/guard";
+import { ipv4Bytes, ipv4Text, isIpv4 } from "../wire/addr";
 
 export interface Datagram {
   text: string;
@@ -110,9 +111,9 @@ export function parseIgmp(text: string, littleEndian = endianness() === "LE"): I
     }
     const member = /^\s+([0-9A-Fa-f]{8})\s+(\d+)/.exec(line);
     if (member && devices.length) {
-      const bytes = member[1].match(/../g)!.map((h) => parseInt(h, 16));
+      const bytes = Buffer.from(member[1], "hex");
       if (littleEndian) bytes.reverse();
-      devices[devices.length - 1].groups.push({ group: bytes.join("."), users: Number(member[2]) });
+      devices[devices.length - 1].groups.push({ group: ipv4Text(bytes), users: Number(member[2]) });
     }
   }
   return devices;
@@ -125,7 +126,7 @@ export function igmpGroups(): IgmpDevice[] {
 
 /** The Ethernet address an IPv4 group is sent to: 01:00:5e plus the group's low 23 bits. */
 export function multicastMac(group: string): string {
-  const o = group.split(".").map(Number);
+  const o = isIpv4(group) ? [...ipv4Bytes(group)] : [];
   if (o.length !== 4 || o[0] < 224 || o[0] > 239) throw new RangeError(`${group} is not an IPv4 multicast address`);
   return [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]].map((b) => b.toString(16).padStart(2, "0")).join(":");
 }

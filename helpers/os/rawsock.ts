@@ -8,6 +8,7 @@ import { read } from "node:fs";
 import { constants } from "node:os";
 import koffi from "koffi";
 import { checkFilter, type BpfInsn } from "../wire/bpf";
+import { ipv4Text, ipv4ToInt } from "../wire/addr";
 
 // Linux values from <sys/socket.h>, <netinet/in.h>, <linux/if_ether.h>, <linux/if_packet.h>,
 // <asm-generic/socket.h>, <asm-generic/sockios.h>.
@@ -258,15 +259,6 @@ export interface RawSocket {
   close(): Promise<void>;
 }
 
-const dottedToNumber = (address: string) => {
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255))
-    throw Object.assign(new RangeError(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`), {
-      code: "ERR_INVALID_ARG_VALUE",
-    });
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-};
-
 export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
   if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255)
     throw new RangeError(`protocol must be an IP protocol number 0..255, got ${protocol}`);
@@ -283,7 +275,7 @@ export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
       const addr = {
         sin_family: AF_INET,
         sin_port: 0,
-        sin_addr: dottedToNumber(dst),
+        sin_addr: ipv4ToInt(dst, "dst"),
         sin_zero: [0, 0, 0, 0, 0, 0, 0, 0],
       };
       const sent = c.sendtoIn(fd, packet, packet.length, 0, addr, c.sizes.sockaddrIn);
@@ -292,8 +284,7 @@ export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
     async recv(timeoutMs) {
       const data = await r.next(timeoutMs);
       if (!data) return null;
-      const from =
-        data.length >= 20 && data[0] >> 4 === 4 ? `${data[12]}.${data[13]}.${data[14]}.${data[15]}` : undefined;
+      const from = data.length >= 20 && data[0] >> 4 === 4 ? ipv4Text(data, 12) : undefined;
       return { data, from };
     },
     close: () => r.close(),
