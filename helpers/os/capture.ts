@@ -2,7 +2,7 @@
 // experiment happens: an AF_PACKET socket with an optional classic BPF filter, every frame kept
 // (as hex, so it travels as JSON) and optionally written to a pcap file for tshark or Wireshark.
 import { sleep } from "./time";
-import { LINKTYPE, PcapWriter } from "../wire/pcap";
+import { LINKTYPE, PcapWriter } from "./pcap-file";
 import { openCapture } from "./rawsock";
 import { type BpfInsn } from "../wire/bpf";
 

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { dissect, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
-import { PcapWriter, LINKTYPE } from "../../helpers/wire/pcap";
+import { PcapWriter, LINKTYPE } from "../../helpers/os/pcap-file";
 import { bpf } from "../../helpers/wire/bpf";
 import { IPPROTO, openCapture, openRaw, RawSocketError } from "../../helpers/os/rawsock";
 
