@@ -66,7 +66,7 @@ const run: Record<string, () => Promise<unknown>> = {
           protocol: PROTO.UDP,
           id: 4242,
           ttl: 5,
-          payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text) }, ends),
+          payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text), ...ends }),
         });
       };
       const bad = build("bad checksum");

@@ -1,12 +1,12 @@
 // helpers/wire/pcap.ts and helpers/os/pcap-file.ts, judged by Wireshark: tshark reads the files we
-// write and dissects our hand-built ICMP and UDP (helpers/wire/packet.ts) as such, checksums good,
-// nothing malformed; and what tshark writes, we read and write back byte for byte.
+// write and dissects our hand-built ICMP, UDP and TCP (helpers/wire/icmp, udp, tcp) as such,
+// checksums good, nothing malformed; and what tshark writes, we read and write back byte for byte.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PcapWriter } from "../../helpers/os/pcap-file";
-import { ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
+import { ethernet, icmp, ipv4, PROTO, tcp, TCP_FLAGS, udp } from "../../helpers/wire/packet";
 import { LINKTYPE, pcap, PcapError, readPcap } from "../../helpers/wire/pcap";
 import { run } from "../support/process";
 
@@ -21,7 +21,7 @@ const probe = ipv4.encode({
   dst: b,
   id: 9,
   ttl: 1,
-  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe") }, { src: a, dst: b }),
+  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe"), src: a, dst: b }),
 });
 const packets = [
   ipv4.encode({
@@ -137,6 +137,85 @@ describe("PcapWriter + tshark", () => {
     writeFileSync(full, pcap.encode({ linktype: LINKTYPE.RAW, records: packets.map((data) => ({ data, time: t0 })) }));
     expect((await tsharkFields(full, ["icmp.type"])).map((r) => r[0])).toEqual(["8", "0", "", "11", "3"]);
     expect(await malformed(full)).toBe("");
+  });
+});
+
+describe("TCP, encoded by hand, as tshark dissects it", () => {
+  it("a handshake and a data segment: ports, flags, options, lengths, good checksums, nothing malformed", async () => {
+    const ends = (from: string, to: string) => ({ src: from, dst: to });
+    const segments = [
+      tcp.encode({
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 1000,
+        flags: TCP_FLAGS.SYN,
+        window: 64240,
+        options: [
+          { kind: 2, data: Buffer.from("05b4", "hex") }, // MSS 1460
+          { kind: 4, data: Buffer.alloc(0) }, // SACK permitted
+          { kind: 8, data: Buffer.from("0000000100000000", "hex") }, // timestamps
+          { kind: 1, data: Buffer.alloc(0) },
+          { kind: 3, data: Buffer.from([7]) }, // window scale 7
+        ],
+        ...ends(a, b),
+      }),
+      tcp.encode({
+        srcPort: 80,
+        dstPort: 40000,
+        seq: 5000,
+        ack: 1001,
+        flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK,
+        window: 65160,
+        options: [{ kind: 2, data: Buffer.from("05b4", "hex") }],
+        ...ends(b, a),
+      }),
+      tcp.encode({
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 1001,
+        ack: 5001,
+        flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK,
+        window: 502,
+        payload: Buffer.from("GET / HTTP/1.0\r\n\r\n"), // odd length: the checksum pads it
+        ...ends(a, b),
+      }),
+    ];
+    const file = join(dir, "tcp.pcap");
+    const w = new PcapWriter(file, { linktype: LINKTYPE.RAW });
+    const from = [a, b, a];
+    segments.forEach((s, i) =>
+      w.write(ipv4.encode({ protocol: PROTO.TCP, src: from[i], dst: from[i] === a ? b : a, payload: s }), t0 + i),
+    );
+    w.close();
+    const r = await run("tshark", [
+      ..."-r FILE -o tcp.check_checksum:TRUE -o tcp.relative_sequence_numbers:FALSE -T fields -E separator=/t"
+        .split(" ")
+        .map((x) => (x === "FILE" ? file : x)),
+      ...[
+        "tcp.srcport",
+        "tcp.dstport",
+        "tcp.seq",
+        "tcp.ack",
+        "tcp.flags",
+        "tcp.hdr_len",
+        "tcp.len",
+        "tcp.options.mss_val",
+        "tcp.options.wscale.shift",
+        "tcp.checksum.status",
+      ].flatMap((f) => ["-e", f]),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(
+      r.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split("\t")),
+    ).toEqual([
+      ["40000", "80", "1000", "0", "0x0002", "40", "0", "1460", "7", "1"],
+      ["80", "40000", "5000", "1001", "0x0012", "24", "0", "1460", "", "1"],
+      ["40000", "80", "1001", "5001", "0x0018", "20", "18", "", "", "1"],
+    ]);
+    expect(await malformed(file)).toBe("");
   });
 });
 
