@@ -14,6 +14,7 @@ import { OUTSIDE_NETNS } from "../os/netns";
 import { startAgent, type Agent, type Args, type Result } from "../os/remote";
 import { labAccess, labUnavailable, type LabAccess } from "./access";
 import { killProcessesIn, LabError, removeStaleLabs, run } from "./cleanup";
+import { intToIpv4, ipv4ToInt, macText } from "../wire/addr";
 
 export interface HostSpec {
   /** Forwards IPv4 between its links; other hosts on its links route through it by default. */
@@ -471,15 +472,15 @@ function withPrefix(address: string, subnet: string): string {
 
 function nthAddress(subnet: string, n: number): string {
   const [base, len] = subnet.split("/");
-  const value = base.split(".").reduce((a, o) => a * 256 + Number(o), 0) + n;
+  const value = ipv4ToInt(base) + n;
   if (n >= 2 ** (32 - Number(len)) - 1)
     throw new LabError("ERR_LAB_SPEC", `subnet ${subnet} has no room for host number ${n}`);
-  return [24, 16, 8, 0].map((s) => (value >>> s) & 255).join(".");
+  return intToIpv4(value);
 }
 
 /** Locally administered and stable from run to run, so outputs that show MACs can be compared. */
 function macFor(link: number, host: number): string {
-  return ["02", "00", "00", "00", link + 1, host + 1].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  return macText(Buffer.from([0x02, 0, 0, 0, link + 1, host + 1]));
 }
 
 function validate(spec: LabSpec): void {

@@ -9,6 +9,8 @@
 // expresses with `ctState`.
 import * as net from "node:net";
 
+import { ipv4ToInt as toNumber } from "../wire/addr";
+
 export type Action = "accept" | "drop" | "reject";
 export type Proto = "tcp" | "udp";
 export type CtState = "new" | "established" | "related";
@@ -49,8 +51,6 @@ export class FirewallError extends Error {
     this.name = "FirewallError";
   }
 }
-
-const toNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 
 /** "10.66.0.0/24" → [first, last] address as numbers; a plain address is a /32. */
 function cidrRange(cidr: string): [number, number] {

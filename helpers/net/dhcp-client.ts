@@ -21,7 +21,6 @@ import {
   decode,
   DhcpError,
   encode,
-  maskToPrefix,
   randomXid,
   SERVER_PORT,
   summarize,
@@ -29,6 +28,7 @@ import {
   type DhcpMessageInput,
   type DhcpMessageType,
 } from "../wire/dhcp";
+import { isIpv4, isMac, maskToPrefix } from "../wire/addr";
 import { bindToDevice } from "../os/sockopt";
 import { assertInLabHost } from "../os/netns";
 
@@ -138,10 +138,8 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpTranscrip
     bad(`attempts must be a positive whole number, not ${opts.attempts}`);
   if (typeof opts.renew === "number" && !(opts.renew >= 0)) bad(`renew: milliseconds to wait, not ${opts.renew}`);
   for (const k of ["requestedIp", "rebootIp"] as const)
-    if (opts[k] !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(opts[k]!))
-      bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
-  if (opts.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.mac))
-    bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
+    if (opts[k] !== undefined && !isIpv4(opts[k])) bad(`${k}: not an IPv4 address: ${JSON.stringify(opts[k])}`);
+  if (opts.mac !== undefined && !isMac(opts.mac)) bad(`mac: not an Ethernet address: ${JSON.stringify(opts.mac)}`);
   assertInLabHost("dhcp-client.dhcpClient");
   const mac = opts.mac ?? readFileSync(`/sys/class/net/${opts.iface}/address`, "utf8").trim();
   const timeout = opts.timeoutMs ?? 1000;

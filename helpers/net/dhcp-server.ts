@@ -11,15 +11,13 @@ import {
   decode,
   DhcpError,
   encode,
-  intToIp,
-  ipToInt,
-  prefixToMask,
   SERVER_PORT,
   summarize,
   type DhcpMessage,
   type DhcpMessageInput,
   type DhcpMessageType,
 } from "../wire/dhcp";
+import { intToIpv4 as intToIp, ipv4ToInt as ipToInt, prefixToMask } from "../wire/addr";
 import { bindToDevice } from "../os/sockopt";
 import { assertInLabHost } from "../os/netns";
 
@@ -84,7 +82,7 @@ export interface ExchangeRecord {
   peer: string;
   message?: Record<string, unknown>;
   /** a message that could not be decoded */
-  error?: { reason: string; offset: number; message: string };
+  error?: { code: string; offset: number; reason: string; message: string };
   how?: "broadcast" | "unicast";
   note?: string;
 }
@@ -321,7 +319,7 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
         atMs,
         direction: "in",
         peer,
-        error: { reason: e.reason, offset: e.offset, message: e.message },
+        error: { code: e.code, offset: e.offset, reason: e.reason, message: e.message },
         note: "dropped",
       });
       return;

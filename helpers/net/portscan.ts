@@ -12,6 +12,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import type { Action, Proto } from "../models/firewall";
 import { assertInLabHost } from "../os/netns";
 import { nowMs } from "../os/time";
+import { ipv4ToInt as toNumber } from "../wire/addr";
 
 export type PortState = "open" | "closed" | "filtered";
 
@@ -60,7 +61,6 @@ export function classify(outcome: string, timeoutMs: number): { state: PortState
   return { state: "filtered", reason: outcome };
 }
 
-const toNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 const isIPv4 = (ip: string) => net.isIPv4(ip);
 
 /** True when `address` is loopback, or on the subnet of a lab interface (MAC 02:00:00:00:…) of

@@ -108,37 +108,6 @@ export async function wireTap(
   return { ...served, chunks, sent, idle };
 }
 
-export interface TlsRecord {
-  /** 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data */
-  type: number;
-  /** The 5-byte record header (type, legacy version, length): the AEAD's additional data in TLS 1.3. */
-  header: Buffer;
-  body: Buffer;
-}
-
-export const RECORD_TYPES: Record<number, string> = {
-  20: "change_cipher_spec",
-  21: "alert",
-  22: "handshake",
-  23: "application_data",
-};
-
-/** Splits a byte stream into TLS records (RFC 8446 section 5.1); a trailing partial record is left out. */
-export function tlsRecords(stream: Buffer): TlsRecord[] {
-  const records: TlsRecord[] = [];
-  for (let at = 0; at + 5 <= stream.length;) {
-    const length = stream.readUInt16BE(at + 3);
-    if (at + 5 + length > stream.length) break;
-    records.push({
-      type: stream[at],
-      header: stream.subarray(at, at + 5),
-      body: stream.subarray(at + 5, at + 5 + length),
-    });
-    at += 5 + length;
-  }
-  return records;
-}
-
 /** Runs the openssl command line tool; resolves with its output, never rejects on a non-zero exit. */
 export function openssl(args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
 // and several captures side by side on one interface, one socket per named filter, read without
 // blocking so any number of them can run at once and stop() drains each to its last frame.
 import { close as closeFd, recvNow } from "./libc";
-import { LINKTYPE, PcapWriter } from "../wire/pcap";
+import { LINKTYPE, PcapWriter } from "./pcap-file";
 import { openCapture, packetSocket } from "./rawsock";
 import { sleep } from "./time";
 import type { BpfInsn } from "../wire/bpf";

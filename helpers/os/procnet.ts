@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { endianness } from "node:os";
+import { ipv4Text } from "../wire/addr";
 
 /** A /proc file that cannot be read as its format says. */
 export class ProcNetError extends Error {
@@ -187,9 +188,9 @@ export function parseIgmp(text: string, littleEndian = endianness() === "LE"): I
     }
     const member = /^\s+([0-9A-Fa-f]{8})\s+(\d+)/.exec(line);
     if (member && devices.length) {
-      const bytes = member[1].match(/../g)!.map((h) => parseInt(h, 16));
+      const bytes = Buffer.from(member[1], "hex");
       if (littleEndian) bytes.reverse();
-      devices[devices.length - 1].groups.push({ group: bytes.join("."), users: Number(member[2]) });
+      devices[devices.length - 1].groups.push({ group: ipv4Text(bytes), users: Number(member[2]) });
     }
   }
   return devices;

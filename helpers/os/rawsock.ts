@@ -6,6 +6,7 @@
 // kernel's own checker answers. Needs CAP_NET_RAW; meant for network namespaces the caller made
 // (this module never creates one). Linux only.
 import { read } from "node:fs";
+import { ipv4Text, ipv4ToInt } from "../wire/addr";
 import { checkFilter, type BpfInsn } from "../wire/bpf";
 import {
   AF,
@@ -141,17 +142,6 @@ export interface RawSocket {
   close(): Promise<void>;
 }
 
-/** "10.0.0.1" as the 32-bit number sendto's address takes. */
-const dottedToNumber = (address: string) => {
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
-    throw Object.assign(new RangeError(`not a dotted-quad IPv4 address: ${JSON.stringify(address)}`), {
-      code: "ERR_INVALID_ARG_VALUE",
-    });
-  }
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-};
-
 const closedError = (syscall: string) => new SyscallError("ERR_SOCKET_CLOSED", syscall, "send on a closed socket");
 
 export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
@@ -167,13 +157,12 @@ export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
     send(packet, dst) {
       if (r.closed) throw closedError("sendto");
       // The port is 0 for raw sockets; with IP_HDRINCL the kernel still routes by this address.
-      sendtoIpv4(fd, packet, dottedToNumber(dst), `to ${dst}`);
+      sendtoIpv4(fd, packet, ipv4ToInt(dst, "dst"), `to ${dst}`);
     },
     async recv(timeoutMs) {
       const data = await r.next(timeoutMs);
       if (!data) return null;
-      const from =
-        data.length >= 20 && data[0] >> 4 === 4 ? `${data[12]}.${data[13]}.${data[14]}.${data[15]}` : undefined;
+      const from = data.length >= 20 && data[0] >> 4 === 4 ? ipv4Text(data, 12) : undefined;
       return { data, from };
     },
     close: () => r.close(),

@@ -3,6 +3,8 @@
 // the kernel's load-time checks (what makes SO_ATTACH_FILTER answer EINVAL), an interpreter that
 // runs a program over a frame the way the Linux kernel does, and the `tcpdump -d` / `dumpcap -d`
 // listing both ways. Pure functions: no sockets, runs anywhere; os/rawsock.ts attaches programs.
+// A listing that cannot be read raises BpfListingError, a CodecError (helpers/wire/codec.ts).
+import { CodecError } from "./codec";
 
 /** Every opcode part of <linux/filter.h>. */
 export const OP = {
@@ -447,10 +449,16 @@ export function formatInsn(p: BpfInsn, pc: number): string {
 /** A whole program in the format of `tcpdump -d` and `dumpcap -d`. */
 export const disassemble = (prog: BpfInsn[]): string => prog.map(formatInsn).join("\n");
 
-export class BpfListingError extends Error {
-  readonly code = "ERR_BPF_LISTING";
-  constructor(line: number, text: string, reason: string) {
-    super(`BPF listing line ${line + 1} ${JSON.stringify(text)}: ${reason}`);
+/** A listing that cannot be read back: a CodecError whose offset is where the line starts in
+ *  the text, and which also says the line (counted from 0). */
+export class BpfListingError extends CodecError<"ERR_BPF_LISTING"> {
+  constructor(
+    readonly line: number,
+    text: string,
+    reason: string,
+    offset: number,
+  ) {
+    super("ERR_BPF_LISTING", offset, reason, `BPF listing line ${line + 1} ${JSON.stringify(text)}: ${reason}`);
     this.name = "BpfListingError";
   }
 }
@@ -460,13 +468,16 @@ export class BpfListingError extends Error {
 export function parseListing(text: string): BpfInsn[] {
   const out: BpfInsn[] = [];
   const lines = text.split("\n");
+  let lineStart = 0;
   lines.forEach((raw, i) => {
+    const offset = lineStart;
+    lineStart += raw.length + 1;
     const m = /^\((\d{3,})\)\s+(\S+)\s*(.*?)\s*$/.exec(raw);
     if (!m) return;
     const [, num, op, rest] = m;
     const pc = out.length;
     const fail = (reason: string): never => {
-      throw new BpfListingError(i, raw, reason);
+      throw new BpfListingError(i, raw, reason, offset);
     };
     if (Number(num) !== pc) fail(`expected instruction ${pc}`);
     const num32 = (s: string) =>
@@ -514,6 +525,6 @@ export function parseListing(text: string): BpfInsn[] {
     if ((op === "tax" || op === "txa") && !rest) return void out.push(stmt(OP.MISC | (op === "txa" ? OP.TXA : OP.TAX)));
     fail(`unknown instruction ${op}`);
   });
-  if (!out.length) throw new BpfListingError(0, text.slice(0, 40), "no instructions found");
+  if (!out.length) throw new BpfListingError(0, text.slice(0, 40), "no instructions found", 0);
   return out;
 }

@@ -1,43 +1,39 @@
 // A DHCP message codec written by hand (RFC 2131 §2 for the fixed fields, RFC 2132 for the
-// options), in dns-packet's shape: `encode(msg)` gives the bytes, `decode(buf)` the message. The
-// message is plain JSON (addresses and MACs as text, raw option bytes as hex) so a server or client
-// running in another network namespace can hand its transcript back over a pipe.
+// options, RFC 3396 for options longer than 255 bytes), with the contract of helpers/wire/codec.ts:
+// `encode(msg)` gives the bytes, `decode(buf)` the message, and every option is written and read
+// by the codec of its kind, picked from one table (OPTIONS). The message is plain JSON (addresses
+// and MACs as text, raw option bytes as hex) so a server or client running in another network
+// namespace can hand its transcript back over a pipe.
 //
-// Bad input raises one error type, DhcpError, with the offset and the reason. Every read is bounds
-// checked first, so decoding never throws a RangeError from Buffer.
+// Bad input raises DhcpError with a code, the offset and a reason. Every read is bounds checked
+// first, so decoding never throws a RangeError from Buffer.
 import { randomBytes } from "node:crypto";
+import { hardwareBytes, ipv4Bytes, ipv4Text, macText } from "./addr";
+import { codec, CodecError, invalid, invalidType, objectOf, uint, type WireCodec } from "./codec";
 
 /** Why bytes could not be decoded as a DHCP message. */
-export type DhcpFormatReason =
-  | "truncated" // fewer than the 236 bytes of fixed fields
-  | "missing-cookie" // fixed fields, but no room for the 4-byte magic cookie
-  | "bad-cookie" // the 4 bytes after the fixed fields are not 99.130.83.99
-  | "bad-op" // op is neither 1 (BOOTREQUEST) nor 2 (BOOTREPLY)
-  | "bad-hlen" // a hardware address longer than the 16-byte chaddr field
-  | "option-past-end" // an option's length byte (or the length byte itself) runs past the end
-  | "missing-end" // the options stop without an end option (255)
-  | "bad-option-length" // e.g. a subnet mask that is not 4 bytes
-  | "missing-message-type" // no option 53: BOOTP, not DHCP
-  | "unknown-message-type" // option 53 outside 1..8
-  | "too-long"; // longer than the caller accepts (one Ethernet frame by default)
+export type DhcpErrorCode =
+  | "ERR_DHCP_TRUNCATED" // fewer than the 236 bytes of fixed fields
+  | "ERR_DHCP_MISSING_COOKIE" // fixed fields, but no room for the 4-byte magic cookie
+  | "ERR_DHCP_BAD_COOKIE" // the 4 bytes after the fixed fields are not 99.130.83.99
+  | "ERR_DHCP_BAD_OP" // op is neither 1 (BOOTREQUEST) nor 2 (BOOTREPLY)
+  | "ERR_DHCP_BAD_HLEN" // a hardware address longer than the 16-byte chaddr field
+  | "ERR_DHCP_OPTION_PAST_END" // an option's length byte (or the length byte itself) runs past the end
+  | "ERR_DHCP_MISSING_END" // the options stop without an end option (255)
+  | "ERR_DHCP_BAD_OPTION_LENGTH" // e.g. a subnet mask that is not 4 bytes
+  | "ERR_DHCP_MISSING_MESSAGE_TYPE" // no option 53: BOOTP, not DHCP
+  | "ERR_DHCP_UNKNOWN_MESSAGE_TYPE" // option 53 outside 1..8
+  | "ERR_DHCP_TOO_LONG"; // longer than the codec accepts (one Ethernet frame by default)
 
-export class DhcpError extends Error {
-  readonly code = "ERR_DHCP_FORMAT";
-  constructor(
-    readonly reason: DhcpFormatReason,
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`malformed DHCP message at offset ${offset}: ${detail} (${reason})`);
+export class DhcpError extends CodecError<DhcpErrorCode> {
+  constructor(code: DhcpErrorCode, offset: number, reason: string) {
+    super(code, offset, reason, `malformed DHCP message at offset ${offset}: ${reason} (${code})`);
     this.name = "DhcpError";
   }
 }
 
-const fail = (reason: DhcpFormatReason, offset: number, detail: string): never => {
-  throw new DhcpError(reason, offset, detail);
-};
-const invalid = (message: string): never => {
-  throw Object.assign(new RangeError(message), { code: "ERR_INVALID_ARG_VALUE" });
+const fail = (code: DhcpErrorCode, offset: number, reason: string): never => {
+  throw new DhcpError(code, offset, reason);
 };
 
 // ---- constants ----------------------------------------------------------------------------------
@@ -129,47 +125,103 @@ export interface DhcpMessage {
 
 /** What `encode` takes: chaddr and the options (with a message type), everything else has a
  *  default; a decoded message is one too. `op` follows the message type (OFFER, ACK, NAK are
- *  replies). */
+ *  replies); `hlen`, when given, is chaddr's length. */
 export type DhcpMessageInput = Partial<Omit<DhcpMessage, "options" | "chaddr">> & {
   chaddr: string;
   options: DhcpOptions;
 };
 
-// ---- addresses ----------------------------------------------------------------------------------
+// ---- options, one codec per kind, one table ------------------------------------------------------
 
-function ipBytes(s: string, what: string): number[] {
-  const parts = typeof s === "string" ? s.split(".") : [];
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255))
-    invalid(`${what}: not an IPv4 address: ${JSON.stringify(s)}`);
-  return parts.map(Number);
-}
-const ipText = (buf: Buffer, at: number) => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
-
-/** "10.0.0.7" → 0x0a000007, and back: the server does address arithmetic on these. */
-export const ipToInt = (s: string) => ipBytes(s, "address").reduce((n, b) => n * 256 + b, 0);
-export const intToIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-/** 24 → "255.255.255.0" and "255.255.255.0" → 24 (refuses masks with holes). */
-export const prefixToMask = (prefix: number) => intToIp(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
-export function maskToPrefix(mask: string): number {
-  const n = ipToInt(mask);
-  const prefix = 32 - Math.log2(((~n >>> 0) + 1) >>> 0 || 2 ** 32);
-  if (!Number.isInteger(prefix) || prefixToMask(prefix) !== mask) invalid(`not a contiguous subnet mask: ${mask}`);
-  return prefix;
+/** How one kind of option data is written (the value checked, at the edge) and read (its size
+ *  checked: `size` fails with the option's code and name). */
+interface OptionCodec {
+  write(value: unknown, what: string): Buffer;
+  read(data: Buffer, size: (ok: boolean, want: string) => void): unknown;
 }
 
-function macBytes(mac: string): number[] {
-  if (typeof mac !== "string" || !/^([0-9a-fA-F]{2}([:-]|$)){1,16}$/.test(mac))
-    invalid(`chaddr: not a hardware address: ${JSON.stringify(mac)}`);
-  return mac.split(/[:-]/).map((h) => parseInt(h, 16));
-}
-const macText = (buf: Buffer, at: number, n: number) =>
-  Array.from(buf.subarray(at, at + n), (b) => b.toString(16).padStart(2, "0")).join(":");
+const fixedInt = (bytes: 2 | 4): OptionCodec => ({
+  write(value, what) {
+    const b = Buffer.alloc(bytes);
+    b.writeUIntBE(uint(value, bytes * 8, what), 0, bytes);
+    return b;
+  },
+  read(data, size) {
+    size(data.length === bytes, `${bytes} bytes`);
+    return data.readUIntBE(0, bytes);
+  },
+});
+const nonEmptyHex = (value: unknown, what: string) => {
+  if (typeof value !== "string" || !/^(?:[0-9a-fA-F]{2})+$/.test(value)) invalid(`${what}: bytes as hex`);
+  return Buffer.from(value, "hex");
+};
 
-// ---- options, table-driven ----------------------------------------------------------------------
+const KINDS = {
+  type: {
+    write(value, what) {
+      const n = MESSAGE_TYPES.indexOf(value as DhcpMessageType);
+      if (n < 0) invalid(`${what}: one of ${MESSAGE_TYPES.join(", ")}, not ${JSON.stringify(value)}`);
+      return Buffer.from([n + 1]);
+    },
+    read(data, size) {
+      size(data.length === 1, "1 byte");
+      return MESSAGE_TYPES[data[0] - 1]; // 1..8 checked by the message codec, for its own code
+    },
+  },
+  ip: {
+    write: (value, what) => ipv4Bytes(value as string, what),
+    read(data, size) {
+      size(data.length === 4, "4 bytes");
+      return ipv4Text(data);
+    },
+  },
+  ips: {
+    write(value, what) {
+      if (!Array.isArray(value) || value.length === 0) invalid(`${what}: a non-empty list of addresses`);
+      return Buffer.concat(value.map((a) => ipv4Bytes(a, what)));
+    },
+    read(data, size) {
+      size(data.length > 0 && data.length % 4 === 0, "a multiple of 4 bytes");
+      return Array.from({ length: data.length / 4 }, (_, i) => ipv4Text(data, i * 4));
+    },
+  },
+  u32: fixedInt(4),
+  u16: fixedInt(2),
+  string: {
+    write(value, what) {
+      if (typeof value !== "string" || value.length === 0 || value.endsWith("\0"))
+        invalid(`${what}: a non-empty string that does not end in NUL`);
+      return Buffer.from(value, "utf8");
+    },
+    read(data, size) {
+      const text = data.toString("utf8").replace(/\0+$/, ""); // some clients NUL-terminate
+      size(text.length > 0, "at least 1 byte before any NUL at the end");
+      return text;
+    },
+  },
+  codes: {
+    write(value, what) {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((c) => Number.isInteger(c) && c >= 0 && c < 256))
+        invalid(`${what}: a non-empty list of option codes 0..255`);
+      return Buffer.from(value);
+    },
+    read(data, size) {
+      size(data.length > 0, "at least 1 byte");
+      return Array.from(data);
+    },
+  },
+  hex: {
+    write: nonEmptyHex,
+    read(data, size) {
+      size(data.length > 0, "at least 1 byte");
+      return data.toString("hex");
+    },
+  },
+} satisfies Record<string, OptionCodec>;
 
-type Kind = "ip" | "ips" | "u32" | "u16" | "string" | "codes" | "hex" | "type";
 type Named = Exclude<keyof DhcpOptions, "unknown">;
-const OPTIONS: [code: number, key: Named, kind: Kind][] = [
+/** Every option with a name: code, field, and the codec of its kind. */
+const OPTIONS: [code: number, key: Named, kind: keyof typeof KINDS][] = [
   [53, "messageType", "type"],
   [1, "subnetMask", "ip"],
   [3, "routers", "ips"],
@@ -188,7 +240,9 @@ const OPTIONS: [code: number, key: Named, kind: Kind][] = [
   [60, "vendorClassId", "string"],
   [61, "clientId", "hex"],
 ];
-const BY_CODE = new Map(OPTIONS.map(([code, key, kind]) => [code, { key, kind }]));
+const BY_CODE = new Map<number, { key: Named; kind: OptionCodec }>(
+  OPTIONS.map(([code, key, kind]) => [code, { key, kind: KINDS[kind] }]),
+);
 /** Option names for transcripts and the parameter request list. */
 export const OPTION_NAMES: Record<number, string> = Object.fromEntries([
   ...OPTIONS.map(([c, k]) => [c, k]),
@@ -199,230 +253,208 @@ export const OPTION_NAMES: Record<number, string> = Object.fromEntries([
   [121, "classlessRoutes"],
 ]);
 
-function optionData(key: Named, kind: Kind, value: unknown): Buffer {
-  const what = `option ${key}`;
-  switch (kind) {
-    case "type": {
-      const n = MESSAGE_TYPES.indexOf(value as DhcpMessageType);
-      if (n < 0) invalid(`${what}: one of ${MESSAGE_TYPES.join(", ")}, not ${JSON.stringify(value)}`);
-      return Buffer.from([n + 1]);
-    }
-    case "ip":
-      return Buffer.from(ipBytes(value as string, what));
-    case "ips":
-      if (!Array.isArray(value) || value.length === 0) invalid(`${what}: a non-empty list of addresses`);
-      return Buffer.from((value as string[]).flatMap((a) => ipBytes(a, what)));
-    case "u32":
-    case "u16": {
-      const max = kind === "u32" ? 0xffffffff : 0xffff;
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > max)
-        invalid(`${what}: an integer 0..${max}, not ${value}`);
-      const b = Buffer.alloc(kind === "u32" ? 4 : 2);
-      if (kind === "u32") b.writeUInt32BE(value as number);
-      else b.writeUInt16BE(value as number);
-      return b;
-    }
-    case "string":
-      if (typeof value !== "string" || value.length === 0) invalid(`${what}: a non-empty string`);
-      return Buffer.from(value as string, "utf8");
-    case "codes":
-      if (!Array.isArray(value) || !value.every((c) => Number.isInteger(c) && c > 0 && c < 255))
-        invalid(`${what}: option codes 1..254`);
-      return Buffer.from(value as number[]);
-    case "hex":
-      if (typeof value !== "string" || !/^([0-9a-fA-F]{2})+$/.test(value)) invalid(`${what}: bytes as hex`);
-      return Buffer.from(value as string, "hex");
-  }
-}
-
-/** Reads one option's data; `at` is where its code byte was, for errors. */
-function optionValue(code: number, key: Named, kind: Kind, data: Buffer, at: number): unknown {
-  const size = (ok: boolean, want: string) =>
-    ok || fail("bad-option-length", at, `option ${code} (${key}) must be ${want}, not ${data.length} bytes`);
-  switch (kind) {
-    case "type":
-      size(data.length === 1, "1 byte");
-      if (data[0] < 1 || data[0] > MESSAGE_TYPES.length)
-        fail("unknown-message-type", at, `message type ${data[0]} is not 1..8`);
-      return MESSAGE_TYPES[data[0] - 1];
-    case "ip":
-      size(data.length === 4, "4 bytes");
-      return ipText(data, 0);
-    case "ips":
-      size(data.length > 0 && data.length % 4 === 0, "a multiple of 4 bytes");
-      return Array.from({ length: data.length / 4 }, (_, i) => ipText(data, i * 4));
-    case "u32":
-      size(data.length === 4, "4 bytes");
-      return data.readUInt32BE(0);
-    case "u16":
-      size(data.length === 2, "2 bytes");
-      return data.readUInt16BE(0);
-    case "string":
-      size(data.length > 0, "at least 1 byte");
-      return data.toString("utf8").replace(/\0+$/, ""); // some clients NUL-terminate
-    case "codes":
-      size(data.length > 0, "at least 1 byte");
-      return Array.from(data);
-    case "hex":
-      size(data.length > 0, "at least 1 byte");
-      return data.toString("hex");
-  }
-}
-
 /** The options as code/data pairs in wire order: message type first (some servers look only
  *  there), then by code, then the unknown ones as given. */
 function optionList(o: DhcpOptions): [number, Buffer][] {
+  objectOf(o, "options");
   const out: [number, Buffer][] = [];
-  for (const [code, key, kind] of OPTIONS) if (o[key] !== undefined) out.push([code, optionData(key, kind, o[key])]);
+  for (const [code, key, kind] of OPTIONS)
+    if (o[key] !== undefined) out.push([code, KINDS[kind].write(o[key], `option ${key}`)]);
+  if (o.unknown !== undefined && !Array.isArray(o.unknown)) invalidType("options.unknown must be an array");
+  const seen = new Set<number>();
   for (const u of o.unknown ?? []) {
-    if (!Number.isInteger(u.code) || u.code < 1 || u.code > 254 || BY_CODE.has(u.code))
-      invalid(`unknown option code ${u.code}: must be 1..254 and not one with a name`);
-    out.push([u.code, optionData("clientId", "hex", u.data)]);
+    objectOf(u, "an unknown option");
+    if (!Number.isInteger(u.code) || u.code < 1 || u.code > 254 || BY_CODE.has(u.code) || seen.has(u.code))
+      invalid(`unknown option code ${u.code}: must be 1..254, not one with a name, and not repeated`);
+    seen.add(u.code);
+    if (typeof u.data !== "string" || !/^(?:[0-9a-fA-F]{2})*$/.test(u.data))
+      invalid(`unknown option ${u.code}: bytes as hex`);
+    out.push([u.code, Buffer.from(u.data, "hex")]);
   }
   return out;
 }
 
 // ---- whole messages -----------------------------------------------------------------------------
 
-export interface EncodeOptions {
-  /** pad with zeros up to this many bytes (default MIN_LENGTH, 300) */
+export interface DhcpCodecOptions {
+  /** Encode: pad with zeros up to this many bytes (default MIN_LENGTH, 300). */
   minLength?: number;
-}
-
-export function encodingLength(m: DhcpMessageInput, options: EncodeOptions = {}): number {
-  // an option longer than 255 bytes goes out as several of the same code (RFC 3396)
-  const opts = optionList(m.options).reduce((n, [, d]) => n + Math.max(1, Math.ceil(d.length / 255)) * 2 + d.length, 0);
-  return Math.max(FIXED_LENGTH + 4 + opts + 1, options.minLength ?? MIN_LENGTH);
-}
-
-export function encode(m: DhcpMessageInput, options: EncodeOptions = {}): Buffer {
-  if (!m || typeof m !== "object" || !m.options || !m.options.messageType)
-    invalid("a DHCP message needs options.messageType");
-  const type = m.options.messageType!;
-  const op = m.op ?? (type === "OFFER" || type === "ACK" || type === "NAK" ? "BOOTREPLY" : "BOOTREQUEST");
-  const mac = macBytes(m.chaddr);
-  const int = (v: number | undefined, max: number, what: string) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max))
-      invalid(`${what}: an integer 0..${max}, not ${v}`);
-    return v ?? 0;
-  };
-  const buf = Buffer.alloc(encodingLength(m, options));
-  buf[0] =
-    op === "BOOTREQUEST"
-      ? 1
-      : op === "BOOTREPLY"
-        ? 2
-        : invalid(`op: BOOTREQUEST or BOOTREPLY, not ${JSON.stringify(op)}`);
-  buf[1] = int(m.htype ?? 1, 255, "htype");
-  buf[2] = int(m.hlen ?? mac.length, 16, "hlen");
-  buf[3] = int(m.hops, 255, "hops");
-  buf.writeUInt32BE(int(m.xid, 0xffffffff, "xid"), 4);
-  buf.writeUInt16BE(int(m.secs, 0xffff, "secs"), 8);
-  buf.writeUInt16BE(m.broadcast ? 0x8000 : 0, 10);
-  (["ciaddr", "yiaddr", "siaddr", "giaddr"] as const).forEach((k, i) =>
-    Buffer.from(ipBytes(m[k] ?? "0.0.0.0", k)).copy(buf, 12 + i * 4),
-  );
-  Buffer.from(mac).copy(buf, 28);
-  for (const [field, at, size] of [
-    ["sname", 44, 64],
-    ["file", 108, 128],
-  ] as const) {
-    const text = Buffer.from(m[field] ?? "", "utf8");
-    if (text.length >= size) invalid(`${field}: at most ${size - 1} bytes (it is NUL-terminated)`);
-    text.copy(buf, at);
-  }
-  buf.writeUInt32BE(MAGIC_COOKIE, FIXED_LENGTH);
-  let at = FIXED_LENGTH + 4;
-  for (const [code, data] of optionList(m.options)) {
-    let from = 0;
-    do {
-      const chunk = data.subarray(from, from + 255);
-      buf[at] = code;
-      buf[at + 1] = chunk.length;
-      chunk.copy(buf, at + 2);
-      at += 2 + chunk.length;
-      from += 255;
-    } while (from < data.length);
-  }
-  buf[at] = 255; // end; the rest stays zero, which is pad
-  return buf;
-}
-
-export interface DecodeOptions {
-  /** refuse longer input (default MAX_LENGTH, 1472: one Ethernet frame) */
+  /** Decode (and encode): refuse longer messages (default MAX_LENGTH, 1472: one Ethernet frame). */
   maxLength?: number;
-  /** accept a message without option 53, i.e. plain BOOTP (default false) */
+  /** Accept a message without option 53, i.e. plain BOOTP, both ways (default false). */
   allowBootp?: boolean;
 }
 
-/** One whole message. Anything after the end option is padding and ignored. */
-export function decode(buf: Buffer, options: DecodeOptions = {}): DhcpMessage {
-  if (!Buffer.isBuffer(buf)) invalid("decode takes a Buffer");
-  const max = options.maxLength ?? MAX_LENGTH;
-  if (buf.length > max) fail("too-long", max, `${buf.length} bytes, at most ${max} accepted`);
-  if (buf.length < FIXED_LENGTH)
-    fail("truncated", buf.length, `the fixed fields need ${FIXED_LENGTH} bytes, ${buf.length} given`);
-  if (buf.length < FIXED_LENGTH + 4)
-    fail("missing-cookie", FIXED_LENGTH, `no room for the magic cookie (${buf.length - FIXED_LENGTH} of 4 bytes)`);
-  if (buf[0] !== 1 && buf[0] !== 2) fail("bad-op", 0, `op ${buf[0]} is neither 1 (BOOTREQUEST) nor 2 (BOOTREPLY)`);
-  if (buf[2] > 16) fail("bad-hlen", 2, `hlen ${buf[2]} is more than the 16 bytes of chaddr`);
-  const cookie = buf.readUInt32BE(FIXED_LENGTH);
-  if (cookie !== MAGIC_COOKIE)
-    fail("bad-cookie", FIXED_LENGTH, `magic cookie ${ipText(buf, FIXED_LENGTH)}, expected 99.130.83.99`);
+/** A DHCP codec: the options say how long a message may be and whether plain BOOTP passes. A
+ *  message is a whole UDP payload, so decode consumes the buffer to its end (padding after the
+ *  end option included). */
+export function createDhcpCodec(options: DhcpCodecOptions = {}): WireCodec<DhcpMessageInput, DhcpMessage> {
+  const minLength = uint(options.minLength ?? MIN_LENGTH, 16, "minLength");
+  const maxLength = uint(options.maxLength ?? MAX_LENGTH, 16, "maxLength");
+  const allowBootp = options.allowBootp === true;
+  return codec<DhcpMessageInput, DhcpMessage>({
+    plan: (m) => planMessage(m, minLength, maxLength, allowBootp),
+    read: (buf, at) => readMessage(buf, at, maxLength, allowBootp),
+  });
+}
+
+function planMessage(m: DhcpMessageInput, minLength: number, maxLength: number, allowBootp: boolean) {
+  objectOf(m, "a DHCP message");
+  objectOf(m.options, "options");
+  const type = m.options.messageType;
+  if (type === undefined && !allowBootp) invalid("a DHCP message needs options.messageType");
+  const op = m.op ?? (type === "OFFER" || type === "ACK" || type === "NAK" ? "BOOTREPLY" : "BOOTREQUEST");
+  if (op !== "BOOTREQUEST" && op !== "BOOTREPLY") invalid(`op: BOOTREQUEST or BOOTREPLY, not ${JSON.stringify(op)}`);
+  const mac = m.chaddr === "" ? Buffer.alloc(0) : hardwareBytes(m.chaddr, "chaddr");
+  if (m.hlen !== undefined && m.hlen !== mac.length)
+    invalid(`hlen: ${m.hlen}, but chaddr ${JSON.stringify(m.chaddr)} has ${mac.length} bytes`);
+  const fields = {
+    htype: uint(m.htype ?? 1, 8, "htype"),
+    hops: uint(m.hops ?? 0, 8, "hops"),
+    xid: uint(m.xid ?? 0, 32, "xid"),
+    secs: uint(m.secs ?? 0, 16, "secs"),
+  };
+  const addresses = (["ciaddr", "yiaddr", "siaddr", "giaddr"] as const).map((k) => ipv4Bytes(m[k] ?? "0.0.0.0", k));
+  const names = (
+    [
+      ["sname", 44, 64],
+      ["file", 108, 128],
+    ] as const
+  ).map(([field, at, size]) => {
+    const value = m[field] ?? "";
+    if (typeof value !== "string" || value.includes("\0")) invalid(`${field}: a string without NUL`);
+    const text = Buffer.from(value, "utf8");
+    if (text.length >= size) invalid(`${field}: at most ${size - 1} bytes (it is NUL-terminated)`);
+    return { at, text };
+  });
+  const list = optionList(m.options);
+  // an option longer than 255 bytes goes out as several of the same code (RFC 3396)
+  const optionBytes = list.reduce((n, [, d]) => n + Math.max(1, Math.ceil(d.length / 255)) * 2 + d.length, 0);
+  const length = Math.max(FIXED_LENGTH + 4 + optionBytes + 1, minLength);
+  if (length > maxLength) invalid(`the message takes ${length} bytes, more than the ${maxLength} this codec accepts`);
+  return {
+    length,
+    write(buf: Buffer, at: number) {
+      buf.fill(0, at, at + length); // unused chaddr bytes, NUL terminators, pad
+      buf[at] = op === "BOOTREQUEST" ? 1 : 2;
+      buf[at + 1] = fields.htype;
+      buf[at + 2] = mac.length;
+      buf[at + 3] = fields.hops;
+      buf.writeUInt32BE(fields.xid, at + 4);
+      buf.writeUInt16BE(fields.secs, at + 8);
+      buf.writeUInt16BE(m.broadcast ? 0x8000 : 0, at + 10);
+      addresses.forEach((a, i) => a.copy(buf, at + 12 + i * 4));
+      mac.copy(buf, at + 28);
+      for (const n of names) n.text.copy(buf, at + n.at);
+      buf.writeUInt32BE(MAGIC_COOKIE, at + FIXED_LENGTH);
+      let o = at + FIXED_LENGTH + 4;
+      for (const [code, data] of list) {
+        let from = 0;
+        do {
+          const chunk = data.subarray(from, from + 255);
+          buf[o] = code;
+          buf[o + 1] = chunk.length;
+          chunk.copy(buf, o + 2);
+          o += 2 + chunk.length;
+          from += 255;
+        } while (from < data.length);
+      }
+      buf[o] = 255; // end; the rest stays zero, which is pad
+    },
+  };
+}
+
+/** One whole message at `base`, to the end of `buf`. Anything after the end option is padding. */
+function readMessage(buf: Buffer, base: number, max: number, allowBootp: boolean) {
+  const length = buf.length - base;
+  if (length > max) fail("ERR_DHCP_TOO_LONG", base + max, `${length} bytes, at most ${max} accepted`);
+  if (length < FIXED_LENGTH)
+    fail("ERR_DHCP_TRUNCATED", buf.length, `the fixed fields need ${FIXED_LENGTH} bytes, ${Math.max(0, length)} given`);
+  const cookieAt = base + FIXED_LENGTH;
+  if (length < FIXED_LENGTH + 4)
+    fail("ERR_DHCP_MISSING_COOKIE", cookieAt, `no room for the magic cookie (${length - FIXED_LENGTH} of 4 bytes)`);
+  const op = buf[base];
+  if (op !== 1 && op !== 2) fail("ERR_DHCP_BAD_OP", base, `op ${op} is neither 1 (BOOTREQUEST) nor 2 (BOOTREPLY)`);
+  const hlen = buf[base + 2];
+  if (hlen > 16) fail("ERR_DHCP_BAD_HLEN", base + 2, `hlen ${hlen} is more than the 16 bytes of chaddr`);
+  if (buf.readUInt32BE(cookieAt) !== MAGIC_COOKIE)
+    fail("ERR_DHCP_BAD_COOKIE", cookieAt, `magic cookie ${ipv4Text(buf, cookieAt)}, expected 99.130.83.99`);
 
   // Collect code → data first: a repeated code continues the same option (RFC 3396).
   const found = new Map<number, { at: number; parts: Buffer[] }>();
-  let at = FIXED_LENGTH + 4;
+  let at = cookieAt + 4;
   for (;;) {
-    if (at >= buf.length) fail("missing-end", at, "the options run out without an end option (255)");
+    if (at >= buf.length) fail("ERR_DHCP_MISSING_END", at, "the options run out without an end option (255)");
     const code = buf[at];
     if (code === 255) break;
     if (code === 0) {
       at++;
       continue;
     }
-    if (at + 1 >= buf.length) fail("option-past-end", at, `option ${code} has no length byte`);
+    if (at + 1 >= buf.length) fail("ERR_DHCP_OPTION_PAST_END", at, `option ${code} has no length byte`);
     const len = buf[at + 1];
     if (at + 2 + len > buf.length)
-      fail("option-past-end", at, `option ${code} of ${len} bytes runs past the end (${buf.length - at - 2} left)`);
+      fail(
+        "ERR_DHCP_OPTION_PAST_END",
+        at,
+        `option ${code} of ${len} bytes runs past the end (${buf.length - at - 2} left)`,
+      );
     const entry = found.get(code) ?? { at, parts: [] };
     entry.parts.push(buf.subarray(at + 2, at + 2 + len));
     found.set(code, entry);
     at += 2 + len;
   }
   const opts: DhcpOptions = {};
+  const named = opts as Record<string, unknown>;
   for (const [code, { at: where, parts }] of found) {
     const data = Buffer.concat(parts);
     const known = BY_CODE.get(code);
-    if (known) (opts as Record<string, unknown>)[known.key] = optionValue(code, known.key, known.kind, data, where);
-    else (opts.unknown ??= []).push({ code, data: data.toString("hex") });
+    if (!known) {
+      (opts.unknown ??= []).push({ code, data: data.toString("hex") });
+      continue;
+    }
+    if (code === 53 && data.length === 1 && (data[0] < 1 || data[0] > MESSAGE_TYPES.length))
+      fail("ERR_DHCP_UNKNOWN_MESSAGE_TYPE", where, `message type ${data[0]} is not 1..8`);
+    named[known.key] = known.kind.read(data, (ok, want) => {
+      if (!ok)
+        fail(
+          "ERR_DHCP_BAD_OPTION_LENGTH",
+          where,
+          `option ${code} (${known.key}) must be ${want}, not ${data.length} bytes`,
+        );
+    });
   }
-  if (!opts.messageType && !options.allowBootp)
-    fail("missing-message-type", FIXED_LENGTH + 4, "no message type option (53): BOOTP, not DHCP");
+  if (!opts.messageType && !allowBootp)
+    fail("ERR_DHCP_MISSING_MESSAGE_TYPE", cookieAt + 4, "no message type option (53): BOOTP, not DHCP");
 
   const cstring = (from: number, size: number) => {
-    const field = buf.subarray(from, from + size);
+    const field = buf.subarray(base + from, base + from + size);
     const nul = field.indexOf(0);
     return field.subarray(0, nul < 0 ? size : nul).toString("utf8");
   };
-  return {
-    op: buf[0] === 1 ? "BOOTREQUEST" : "BOOTREPLY",
-    htype: buf[1],
-    hlen: buf[2],
-    hops: buf[3],
-    xid: buf.readUInt32BE(4),
-    secs: buf.readUInt16BE(8),
-    broadcast: (buf[10] & 0x80) !== 0,
-    ciaddr: ipText(buf, 12),
-    yiaddr: ipText(buf, 16),
-    siaddr: ipText(buf, 20),
-    giaddr: ipText(buf, 24),
-    chaddr: macText(buf, 28, buf[2]),
+  const value: DhcpMessage = {
+    op: op === 1 ? "BOOTREQUEST" : "BOOTREPLY",
+    htype: buf[base + 1],
+    hlen,
+    hops: buf[base + 3],
+    xid: buf.readUInt32BE(base + 4),
+    secs: buf.readUInt16BE(base + 8),
+    broadcast: (buf[base + 10] & 0x80) !== 0,
+    ciaddr: ipv4Text(buf, base + 12),
+    yiaddr: ipv4Text(buf, base + 16),
+    siaddr: ipv4Text(buf, base + 20),
+    giaddr: ipv4Text(buf, base + 24),
+    chaddr: macText(buf, base + 28, hlen),
     sname: cstring(44, 64),
     file: cstring(108, 128),
     options: opts,
   };
+  return { value, bytes: length };
 }
+
+/** DHCP as servers and clients speak it: at most one Ethernet frame, option 53 required. */
+export const dhcp = createDhcpCodec();
+export const { encode, decode, encodingLength } = dhcp;
 
 // ---- transcripts --------------------------------------------------------------------------------
 

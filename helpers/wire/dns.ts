@@ -1,51 +1,38 @@
 // A DNS message codec written by hand (RFC 1035 §4), enough for an authoritative server and its
-// clients: the header, questions, and resource records with A, AAAA, CNAME/NS/PTR data decoded
-// (any other type keeps its data as bytes). Shaped like dns-packet: each part is a codec with
-// encode / decode / encodingLength, and bad input raises one error type, DnsFormatError, that
-// says where (offset) and what (reason). Decoding never loops forever: every read is bounds
-// checked and a compression pointer may not lead back to where the name already went.
+// clients: the header, questions, and resource records with A, AAAA (RFC 3596), CNAME, NS and PTR
+// data decoded (any other type keeps its data as bytes, RFC 3597), names compressed on the way
+// out (§4.1.4). In dns-packet's shape: the message and each of its parts (name, header, question,
+// record) is a codec with encode / decode / encodingLength (helpers/wire/codec.ts), and record
+// data is picked from one table, RDATA, by type. Bad input raises DnsFormatError with a code, the
+// offset and a reason. Decoding never loops forever: every read is bounds checked and a
+// compression pointer may only lead back, never into the name it is part of.
+import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text } from "./addr";
+import { bytesOf, codec, CodecError, invalid, invalidType, objectOf, uint, type WireCodec } from "./codec";
 
-/** Why a message could not be decoded. */
-export type DnsFormatReason =
-  | "truncated-header" // fewer than 12 bytes
-  | "truncated" // a fixed field or record data runs past the end
-  | "label-past-end" // a label's length byte promises more bytes than there are
-  | "bad-label-type" // a length byte starting with bits 01 or 10 (reserved)
-  | "pointer-loop" // a compression pointer leads back into the same name
-  | "pointer-forward" // a compression pointer to later data (RFC 1035: only to a prior occurrence)
-  | "name-too-long" // more than 255 bytes once pointers are followed
-  | "bad-rdata-length"; // record data of the wrong size for its type
+/** Why bytes could not be decoded as a DNS message. */
+export type DnsErrorCode =
+  | "ERR_DNS_TRUNCATED_HEADER" // fewer than 12 bytes
+  | "ERR_DNS_TRUNCATED" // a fixed field or record data runs past the end
+  | "ERR_DNS_LABEL_PAST_END" // a label's length byte promises more bytes than there are
+  | "ERR_DNS_BAD_LABEL_TYPE" // a length byte starting with bits 01 or 10 (reserved)
+  | "ERR_DNS_POINTER_LOOP" // a compression pointer leads back into the same name
+  | "ERR_DNS_POINTER_FORWARD" // a compression pointer to later data (RFC 1035: only to a prior occurrence)
+  | "ERR_DNS_NAME_TOO_LONG" // more than 255 bytes once pointers are followed
+  | "ERR_DNS_BAD_RDATA_LENGTH"; // record data of the wrong size for its type
 
-export class DnsFormatError extends Error {
-  readonly code = "ERR_DNS_FORMAT";
-  constructor(
-    readonly reason: DnsFormatReason,
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`malformed DNS message at offset ${offset}: ${detail} (${reason})`);
+export class DnsFormatError extends CodecError<DnsErrorCode> {
+  constructor(code: DnsErrorCode, offset: number, reason: string) {
+    super(code, offset, reason, `malformed DNS message at offset ${offset}: ${reason} (${code})`);
     this.name = "DnsFormatError";
   }
 }
 
-/** A codec in dns-packet's shape. `encode` returns the number of bytes it wrote; `decode` returns
- *  the value and the number of bytes it consumed at `offset` (a compressed name consumes only its
- *  own bytes, not those the pointer leads to). */
-export interface Codec<T> {
-  encodingLength(value: T): number;
-  encode(value: T, buf: Buffer, offset: number): number;
-  decode(buf: Buffer, offset: number): { value: T; bytes: number };
-}
-
-const fail = (reason: DnsFormatReason, offset: number, detail: string): never => {
-  throw new DnsFormatError(reason, offset, detail);
+const fail = (code: DnsErrorCode, offset: number, reason: string): never => {
+  throw new DnsFormatError(code, offset, reason);
 };
 const need = (buf: Buffer, offset: number, n: number, what: string) => {
   if (offset + n > buf.length)
-    fail("truncated", offset, `${what} needs ${n} bytes, ${Math.max(0, buf.length - offset)} left`);
-};
-const invalid = (message: string): never => {
-  throw Object.assign(new RangeError(message), { code: "ERR_INVALID_ARG_VALUE" });
+    fail("ERR_DNS_TRUNCATED", offset, `${what} needs ${n} bytes, ${Math.max(0, buf.length - offset)} left`);
 };
 
 // ---- types, classes, response codes -------------------------------------------------------------
@@ -71,7 +58,8 @@ const CLASS_NAMES = byNumber(CLASSES);
 
 /** A type or class as a name ("A", "IN"), or in RFC 3597's generic form ("TYPE65", "CLASS9"). */
 function toNumber(table: Record<string, number>, generic: string, value: string): number {
-  if (value in table) return table[value];
+  if (typeof value !== "string") invalidType(`a DNS ${generic.toLowerCase()} is a string, got ${typeof value}`);
+  if (Object.hasOwn(table, value)) return table[value];
   const m = new RegExp(`^${generic}(\\d{1,5})$`).exec(value);
   if (m && Number(m[1]) <= 0xffff) return Number(m[1]);
   return invalid(`unknown DNS ${generic.toLowerCase()} ${JSON.stringify(value)}`);
@@ -87,6 +75,7 @@ export const rcodeName = (n: number) => RCODES[n] ?? `RCODE${n}`;
 /** Splits a name in presentation form into label bytes: "api.wirebook.test" → [api, wirebook,
  *  test]. "." and "" are the root (no labels). `\.` and `\DDD` escape a byte inside a label. */
 function labelsOf(name: string): Buffer[] {
+  if (typeof name !== "string") invalidType(`a DNS name is a string, got ${typeof name}`);
   const text = name.endsWith(".") && !name.endsWith("\\.") ? name.slice(0, -1) : name;
   if (text === "") return [];
   const labels: Buffer[] = [];
@@ -122,6 +111,10 @@ function labelsOf(name: string): Buffer[] {
 
 /** A label's bytes in presentation form: printable ASCII as is, "." and "\" escaped, the rest \DDD. */
 function labelText(buf: Buffer, start: number, end: number): string {
+  let plain = true;
+  for (let i = start; i < end && plain; i++)
+    plain = buf[i] >= 0x21 && buf[i] <= 0x7e && buf[i] !== 0x2e && buf[i] !== 0x5c;
+  if (plain) return buf.toString("latin1", start, end);
   let s = "";
   for (let i = start; i < end; i++) {
     const b = buf[i];
@@ -132,83 +125,91 @@ function labelText(buf: Buffer, start: number, end: number): string {
   return s;
 }
 
-/** Where earlier names were written, for compression: lower-case suffix → offset. */
-export type CompressionTable = Map<string, number>;
+/** Where earlier names were written, for compression: suffix (exactly as spelled) → offset
+ *  from the start of the message. Matching the spelling exactly keeps every name's case as it
+ *  was given, so what decode reads back is what was encoded. */
+type CompressionTable = Map<string, number>;
 
-export const name: Codec<string> & {
-  /** Writes the name, replacing its longest suffix already in `table` by a pointer, and records
-   *  the suffixes it wrote in full. Returns the bytes written (`buf` null: only counts them).
-   *  Suffixes match case-insensitively, as names do, so the earlier spelling is the one read. */
-  encodeCompressed(value: string, buf: Buffer | null, offset: number, table: CompressionTable): number;
-} = {
-  encodingLength: (value) => labelsOf(value).reduce((n, l) => n + 1 + l.length, 1),
-  encode(value, buf, offset) {
-    let at = offset;
-    for (const label of labelsOf(value)) {
-      buf[at++] = label.length;
-      at += label.copy(buf, at);
+/** Writes (`buf` null: only counts) a name at `at` of a message that starts at `buf[0]`: with a
+ *  table, its longest suffix already written becomes a pointer, and the suffixes it writes in
+ *  full are recorded. Returns the bytes it takes. */
+function writeName(value: string, buf: Buffer | null, at: number, table?: CompressionTable): number {
+  const labels = labelsOf(value);
+  // the name from each label on, as the table's keys: "api.wirebook.test", "wirebook.test", "test"
+  const suffixes: string[] = [];
+  if (table)
+    for (let i = labels.length - 1, tail = ""; i >= 0; i--) {
+      const l = labelText(labels[i], 0, labels[i].length);
+      suffixes[i] = tail = tail ? `${l}.${tail}` : l;
     }
-    buf[at++] = 0;
-    return at - offset;
-  },
-  encodeCompressed(value, buf, offset, table) {
-    const labels = labelsOf(value);
-    let at = offset;
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels
-        .slice(i)
-        .map((l) => labelText(l, 0, l.length).toLowerCase())
-        .join(".");
+  let o = at;
+  for (let i = 0; i < labels.length; i++) {
+    if (table) {
+      const suffix = suffixes[i];
       const earlier = table.get(suffix);
       if (earlier !== undefined) {
-        buf?.writeUInt16BE(0xc000 | earlier, at);
-        return at + 2 - offset;
+        buf?.writeUInt16BE(0xc000 | earlier, o);
+        return o + 2 - at;
       }
-      if (at < 0x4000) table.set(suffix, at); // a pointer has 14 bits of offset
-      if (buf) {
-        buf[at] = labels[i].length;
-        labels[i].copy(buf, at + 1);
-      }
-      at += 1 + labels[i].length;
+      if (o < 0x4000) table.set(suffix, o); // a pointer has 14 bits of offset
     }
-    if (buf) buf[at] = 0;
-    return at + 1 - offset;
-  },
-  decode(buf, offset) {
-    const labels: string[] = [];
-    const visited = new Set<number>(); // where this name has already read a length byte or pointer
-    let at = offset;
-    let bytes = -1; // bytes of the name at `offset`, fixed at the first pointer
-    let wireLength = 1; // the final zero byte
-    for (;;) {
-      if (at >= buf.length) fail("label-past-end", at, "name runs past the end of the message");
-      visited.add(at);
-      const len = buf[at];
-      if (len === 0) {
-        if (bytes < 0) bytes = at + 1 - offset;
-        break;
-      }
-      const kind = len & 0xc0;
-      if (kind === 0xc0) {
-        need(buf, at, 2, "compression pointer");
-        const target = buf.readUInt16BE(at) & 0x3fff;
-        if (bytes < 0) bytes = at + 2 - offset;
-        if (visited.has(target)) fail("pointer-loop", at, `pointer to offset ${target} leads back into the same name`);
-        if (target >= at) fail("pointer-forward", at, `pointer to offset ${target}, not to earlier data`);
-        at = target;
-        continue;
-      }
-      if (kind !== 0) fail("bad-label-type", at, `length byte 0x${len.toString(16)} has reserved label type bits`);
-      if (at + 1 + len > buf.length)
-        fail("label-past-end", at, `label of ${len} bytes runs past the end (${buf.length - at - 1} left)`);
-      wireLength += 1 + len;
-      if (wireLength > 255) fail("name-too-long", at, "name longer than 255 bytes");
-      labels.push(labelText(buf, at + 1, at + 1 + len));
-      at += 1 + len;
+    if (buf) {
+      buf[o] = labels[i].length;
+      labels[i].copy(buf, o + 1);
     }
-    return { value: labels.length ? labels.join(".") : ".", bytes };
+    o += 1 + labels[i].length;
+  }
+  if (buf) buf[o] = 0;
+  return o + 1 - at;
+}
+
+/** Reads a name at `at` of a message that starts at `base`: pointers count from `base`. Consumes
+ *  only the name's own bytes (up to and including its first pointer), not those a pointer leads to. */
+function readName(buf: Buffer, at: number, base: number): { value: string; bytes: number } {
+  const start = at;
+  const labels: string[] = [];
+  const visited = new Set<number>(); // where this name has already read a length byte or pointer
+  let bytes = -1; // bytes of the name at `start`, fixed at the first pointer
+  let wireLength = 1; // the final zero byte
+  for (;;) {
+    if (at >= buf.length) fail("ERR_DNS_LABEL_PAST_END", at, "name runs past the end of the message");
+    visited.add(at);
+    const len = buf[at];
+    if (len === 0) {
+      if (bytes < 0) bytes = at + 1 - start;
+      break;
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      need(buf, at, 2, "compression pointer");
+      const target = base + (buf.readUInt16BE(at) & 0x3fff);
+      if (bytes < 0) bytes = at + 2 - start;
+      if (visited.has(target))
+        fail("ERR_DNS_POINTER_LOOP", at, `pointer to offset ${target - base} leads back into the same name`);
+      if (target >= at) fail("ERR_DNS_POINTER_FORWARD", at, `pointer to offset ${target - base}, not to earlier data`);
+      at = target;
+      continue;
+    }
+    if (kind !== 0)
+      fail("ERR_DNS_BAD_LABEL_TYPE", at, `length byte 0x${len.toString(16)} has reserved label type bits`);
+    if (at + 1 + len > buf.length)
+      fail("ERR_DNS_LABEL_PAST_END", at, `label of ${len} bytes runs past the end (${buf.length - at - 1} left)`);
+    wireLength += 1 + len;
+    if (wireLength > 255) fail("ERR_DNS_NAME_TOO_LONG", at, "name longer than 255 bytes");
+    labels.push(labelText(buf, at + 1, at + 1 + len));
+    at += 1 + len;
+  }
+  return { value: labels.length ? labels.join(".") : ".", bytes };
+}
+
+/** A name on its own, uncompressed; decode follows pointers that count from the buffer's start. */
+export const name: WireCodec<string> = codec<string, string>({
+  plan(value) {
+    const length = writeName(value, null, 0);
+    return { length, write: (buf, at) => void writeName(value, buf.subarray(at), 0) };
   },
-};
+  read: (buf, at) => readName(buf, at, 0),
+});
 
 // ---- header -------------------------------------------------------------------------------------
 
@@ -235,80 +236,83 @@ export interface Flags {
   rcode: number;
 }
 
-/** The 16 flag bits: QR | Opcode(4) | AA | TC | RD | RA | Z | AD | CD | RCODE(4). */
-export const flags = {
-  encode(f: Partial<Flags>): number {
-    const bit = (on: boolean | undefined, n: number) => (on ? 1 << n : 0);
-    return (
-      bit(f.qr, 15) |
-      (((f.opcode ?? 0) & 0xf) << 11) |
-      bit(f.aa, 10) |
-      bit(f.tc, 9) |
-      bit(f.rd, 8) |
-      bit(f.ra, 7) |
-      bit(f.z, 6) |
-      bit(f.ad, 5) |
-      bit(f.cd, 4) |
-      ((f.rcode ?? 0) & 0xf)
-    );
-  },
-  decode(n: number): Flags {
-    const bit = (k: number) => ((n >> k) & 1) === 1;
-    return {
-      qr: bit(15),
-      opcode: (n >> 11) & 0xf,
-      aa: bit(10),
-      tc: bit(9),
-      rd: bit(8),
-      ra: bit(7),
-      z: bit(6),
-      ad: bit(5),
-      cd: bit(4),
-      rcode: n & 0xf,
-    };
-  },
-};
+/** The 16 flag bits: QR | Opcode(4) | AA | TC | RD | RA | Z | AD | CD | RCODE(4). Absent flags
+ *  are 0. */
+export function flagsToNumber(f: Partial<Flags>): number {
+  objectOf(f, "flags");
+  const bit = (on: boolean | undefined, n: number) => (on ? 1 << n : 0);
+  return (
+    bit(f.qr, 15) |
+    (uint(f.opcode ?? 0, 4, "opcode") << 11) |
+    bit(f.aa, 10) |
+    bit(f.tc, 9) |
+    bit(f.rd, 8) |
+    bit(f.ra, 7) |
+    bit(f.z, 6) |
+    bit(f.ad, 5) |
+    bit(f.cd, 4) |
+    uint(f.rcode ?? 0, 4, "rcode")
+  );
+}
+export function flagsFromNumber(n: number): Flags {
+  const bit = (k: number) => ((n >> k) & 1) === 1;
+  return {
+    qr: bit(15),
+    opcode: (n >> 11) & 0xf,
+    aa: bit(10),
+    tc: bit(9),
+    rd: bit(8),
+    ra: bit(7),
+    z: bit(6),
+    ad: bit(5),
+    cd: bit(4),
+    rcode: n & 0xf,
+  };
+}
 
-export interface Header {
+export interface HeaderInput {
   id: number;
-  flags: Flags;
+  flags: Partial<Flags>;
   qdcount: number;
   ancount: number;
   nscount: number;
   arcount: number;
 }
+export interface Header extends HeaderInput {
+  flags: Flags;
+}
 
 /** Six 16-bit fields in network byte order (big-endian). */
-export const header: Codec<Header> = {
-  encodingLength: () => 12,
-  encode(h, buf, offset) {
-    buf.writeUInt16BE(h.id, offset);
-    buf.writeUInt16BE(flags.encode(h.flags), offset + 2);
-    buf.writeUInt16BE(h.qdcount, offset + 4);
-    buf.writeUInt16BE(h.ancount, offset + 6);
-    buf.writeUInt16BE(h.nscount, offset + 8);
-    buf.writeUInt16BE(h.arcount, offset + 10);
-    return 12;
+export const header: WireCodec<HeaderInput, Header> = codec<HeaderInput, Header>({
+  plan(h) {
+    objectOf(h, "a DNS header");
+    const words = [
+      uint(h.id, 16, "id"),
+      flagsToNumber(h.flags),
+      uint(h.qdcount, 16, "qdcount"),
+      uint(h.ancount, 16, "ancount"),
+      uint(h.nscount, 16, "nscount"),
+      uint(h.arcount, 16, "arcount"),
+    ];
+    return { length: 12, write: (buf, at) => words.forEach((w, i) => buf.writeUInt16BE(w, at + 2 * i)) };
   },
-  decode(buf, offset) {
-    if (buf.length - offset < 12)
-      fail("truncated-header", offset, `header needs 12 bytes, ${Math.max(0, buf.length - offset)} left`);
-    const u16 = (k: number) => buf.readUInt16BE(offset + k);
-    return {
-      value: {
-        id: u16(0),
-        flags: flags.decode(u16(2)),
-        qdcount: u16(4),
-        ancount: u16(6),
-        nscount: u16(8),
-        arcount: u16(10),
-      },
-      bytes: 12,
+  read(buf, at) {
+    if (buf.length - at < 12)
+      fail("ERR_DNS_TRUNCATED_HEADER", at, `header needs 12 bytes, ${Math.max(0, buf.length - at)} left`);
+    const u16 = (k: number) => buf.readUInt16BE(at + k);
+    const value = {
+      id: u16(0),
+      flags: flagsFromNumber(u16(2)),
+      qdcount: u16(4),
+      ancount: u16(6),
+      nscount: u16(8),
+      arcount: u16(10),
     };
+    return { value, bytes: 12 };
   },
-};
+});
 
-// ---- questions and records ----------------------------------------------------------------------
+// ---- questions ----------------------------------------------------------------------------------
 
 export interface Question {
   name: string;
@@ -318,24 +322,34 @@ export interface Question {
   class?: string;
 }
 
-export const question: Codec<Question> = {
-  encodingLength: (q) => name.encodingLength(q.name) + 4,
-  encode(q, buf, offset) {
-    const n = name.encode(q.name, buf, offset);
-    buf.writeUInt16BE(typeNumber(q.type), offset + n);
-    buf.writeUInt16BE(classNumber(q.class ?? "IN"), offset + n + 2);
-    return n + 4;
+/** Writes (`buf` null: only counts) a question at `at`; see writeName for `table`. */
+function writeQuestion(q: Question, buf: Buffer | null, at: number, table?: CompressionTable): number {
+  objectOf(q, "a question");
+  const type = typeNumber(q.type);
+  const cls = classNumber(q.class ?? "IN");
+  const n = writeName(q.name, buf, at, table);
+  buf?.writeUInt16BE(type, at + n);
+  buf?.writeUInt16BE(cls, at + n + 2);
+  return n + 4;
+}
+
+function readQuestion(buf: Buffer, at: number, base: number): { value: Question; bytes: number } {
+  const n = readName(buf, at, base);
+  const o = at + n.bytes;
+  need(buf, o, 4, "QTYPE and QCLASS");
+  const value = { name: n.value, type: typeName(buf.readUInt16BE(o)), class: className(buf.readUInt16BE(o + 2)) };
+  return { value, bytes: n.bytes + 4 };
+}
+
+export const question: WireCodec<Question> = codec<Question, Question>({
+  plan(q) {
+    const length = writeQuestion(q, null, 0);
+    return { length, write: (buf, at) => void writeQuestion(q, buf.subarray(at), 0) };
   },
-  decode(buf, offset) {
-    const n = name.decode(buf, offset);
-    const at = offset + n.bytes;
-    need(buf, at, 4, "QTYPE and QCLASS");
-    return {
-      value: { name: n.value, type: typeName(buf.readUInt16BE(at)), class: className(buf.readUInt16BE(at + 2)) },
-      bytes: n.bytes + 4,
-    };
-  },
-};
+  read: (buf, at) => readQuestion(buf, at, 0),
+});
+
+// ---- resource records, with record data picked from one table ------------------------------------
 
 export interface ResourceRecord {
   name: string;
@@ -346,129 +360,109 @@ export interface ResourceRecord {
   data: string | Buffer;
 }
 
-function ipv4Bytes(s: string): Buffer {
-  const parts = s.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255))
-    invalid(`not an IPv4 address: ${JSON.stringify(s)}`);
-  return Buffer.from(parts.map(Number));
+/** How one type's data is written and read. `write` gets the message's buffer (null: only count)
+ *  and compression table, as names in the data may be compressed. */
+interface RdataCodec {
+  write(data: unknown, buf: Buffer | null, at: number, table?: CompressionTable): number;
+  read(buf: Buffer, start: number, rdlength: number, base: number, type: string): string | Buffer;
 }
 
-/** The 16 bytes of an IPv6 address in any valid text form. */
-export function ipv6Bytes(s: string): Buffer {
-  const bad = (): never => invalid(`not an IPv6 address: ${JSON.stringify(s)}`);
-  let text = s;
-  let v4: number[] = []; // a dotted IPv4 tail, as in ::ffff:127.0.0.1
-  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (m) {
-    const b = ipv4Bytes(m[2]);
-    v4 = [b.readUInt16BE(0), b.readUInt16BE(2)];
-    text = m[1].endsWith("::") ? m[1] : m[1].slice(0, -1);
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) bad();
-  const hex = (h: string) =>
-    h === "" ? [] : h.split(":").map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : bad()));
-  const head = hex(halves[0]);
-  let words: number[];
-  if (halves.length === 1) words = [...head, ...v4];
-  else {
-    const tail = [...hex(halves[1]), ...v4];
-    const gap = 8 - head.length - tail.length;
-    if (gap < 1) bad();
-    words = [...head, ...new Array<number>(gap).fill(0), ...tail];
-  }
-  if (words.length !== 8) bad();
-  const out = Buffer.alloc(16);
-  words.forEach((w, i) => out.writeUInt16BE(w, i * 2));
-  return out;
-}
-
-/** An IPv6 address in RFC 5952's canonical text: lower case, no leading zeros, the longest run
- *  (the first, on a tie) of two or more zero groups written "::". */
-export function ipv6Text(bytes: Buffer): string {
-  const words = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
-  let best = { start: -1, len: 0 };
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > best.len && j - i >= 2) best = { start: i, len: j - i };
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
-  if (best.start < 0) return hex(words);
-  return `${hex(words.slice(0, best.start))}::${hex(words.slice(best.start + best.len))}`;
-}
-
-const NAME_DATA = new Set(["CNAME", "NS", "PTR"]);
-
-function rdataBytes(rr: ResourceRecord): Buffer | null {
-  if (rr.type === "A") return ipv4Bytes(String(rr.data));
-  if (rr.type === "AAAA") return ipv6Bytes(String(rr.data));
-  if (NAME_DATA.has(rr.type)) return null; // a name: written by the name codec
-  if (!Buffer.isBuffer(rr.data)) return invalid(`${rr.type} record data must be a Buffer`);
-  return rr.data;
-}
-
-/** Writes one record. With a compression table, the owner name and name data are compressed. */
-function encodeRecord(rr: ResourceRecord, buf: Buffer | null, offset: number, table?: CompressionTable): number {
-  const writeName = (n: string, at: number) =>
-    table ? name.encodeCompressed(n, buf, at, table) : buf ? name.encode(n, buf, at) : name.encodingLength(n);
-  let at = offset + writeName(rr.name, offset);
-  const fixed = at;
-  at += 10;
-  const raw = rdataBytes(rr);
-  const rdlength = raw ? raw.length : writeName(String(rr.data), at);
-  if (raw && buf) raw.copy(buf, at);
-  if (buf) {
-    buf.writeUInt16BE(typeNumber(rr.type), fixed);
-    buf.writeUInt16BE(classNumber(rr.class ?? "IN"), fixed + 2);
-    buf.writeUInt32BE(rr.ttl ?? 0, fixed + 4);
-    buf.writeUInt16BE(rdlength, fixed + 8);
-  }
-  return at + rdlength - offset;
-}
-
-export const record: Codec<ResourceRecord> = {
-  encodingLength: (rr) => encodeRecord(rr, null, 0),
-  encode: (rr, buf, offset) => encodeRecord(rr, buf, offset),
-  decode(buf, offset) {
-    const owner = name.decode(buf, offset);
-    const at = offset + owner.bytes;
-    need(buf, at, 10, "TYPE, CLASS, TTL and RDLENGTH");
-    const type = typeName(buf.readUInt16BE(at));
-    const rdlength = buf.readUInt16BE(at + 8);
-    const start = at + 10;
-    if (start + rdlength > buf.length)
-      fail("truncated", start, `record data of ${rdlength} bytes runs past the end (${buf.length - start} left)`);
-    let data: string | Buffer;
-    const wrongSize = (want: number) =>
-      fail("bad-rdata-length", at + 8, `${type} data must be ${want} bytes, not ${rdlength}`);
-    if (type === "A") {
-      if (rdlength !== 4) wrongSize(4);
-      data = Array.from(buf.subarray(start, start + 4)).join(".");
-    } else if (type === "AAAA") {
-      if (rdlength !== 16) wrongSize(16);
-      data = ipv6Text(buf.subarray(start, start + 16));
-    } else if (NAME_DATA.has(type)) {
-      const target = name.decode(buf.subarray(0, start + rdlength), start);
-      if (target.bytes !== rdlength)
-        fail("bad-rdata-length", at + 8, `${type} name takes ${target.bytes} bytes, RDLENGTH says ${rdlength}`);
-      data = target.value;
-    } else data = Buffer.from(buf.subarray(start, start + rdlength));
-    const value = {
-      name: owner.value,
-      type,
-      class: className(buf.readUInt16BE(at + 2)),
-      ttl: buf.readUInt32BE(at + 4),
-      data,
-    };
-    return { value, bytes: owner.bytes + 10 + rdlength };
+const fixedSize = (type: string, want: number, rdlength: number, start: number) => {
+  if (rdlength !== want)
+    fail("ERR_DNS_BAD_RDATA_LENGTH", start - 2, `${type} data must be ${want} bytes, not ${rdlength}`);
+};
+const addressData = (size: number, toBytes: (s: string) => Buffer, toText: (b: Buffer, o: number) => string) => ({
+  write(data: unknown, buf: Buffer | null, at: number) {
+    if (typeof data !== "string") invalidType(`${size === 4 ? "A" : "AAAA"} record data is an address as text`);
+    const bytes = toBytes(data);
+    if (buf) bytes.copy(buf, at);
+    return size;
+  },
+  read(buf: Buffer, start: number, rdlength: number, _base: number, type: string) {
+    fixedSize(type, size, rdlength, start);
+    return toText(buf, start);
+  },
+});
+const nameData: RdataCodec = {
+  write(data, buf, at, table) {
+    if (typeof data !== "string") invalidType("CNAME, NS and PTR record data is a name as text");
+    return writeName(data, buf, at, table);
+  },
+  read(buf, start, rdlength, base, type) {
+    const target = readName(buf.subarray(0, start + rdlength), start, base);
+    if (target.bytes !== rdlength)
+      fail(
+        "ERR_DNS_BAD_RDATA_LENGTH",
+        start - 2,
+        `${type} name takes ${target.bytes} bytes, RDLENGTH says ${rdlength}`,
+      );
+    return target.value;
   },
 };
+const rawData: RdataCodec = {
+  write(data, buf, at) {
+    const raw = bytesOf(data, "record data of a type without its own codec");
+    if (buf) raw.copy(buf, at);
+    return raw.length;
+  },
+  read: (buf, start, rdlength) => Buffer.from(buf.subarray(start, start + rdlength)),
+};
+
+/** The record data codecs by type (dns-packet's `renc`): any type not here keeps raw bytes. */
+const RDATA: Record<string, RdataCodec> = {
+  A: addressData(4, (s) => ipv4Bytes(s, "A record data"), ipv4Text),
+  AAAA: addressData(16, (s) => ipv6Bytes(s, "AAAA record data"), ipv6Text),
+  CNAME: nameData,
+  NS: nameData,
+  PTR: nameData,
+};
+const rdataCodec = (type: string): RdataCodec => (Object.hasOwn(RDATA, type) ? RDATA[type] : rawData);
+
+/** Writes (`buf` null: only counts) one record at `at`; see writeName for `table`. */
+function writeRecord(rr: ResourceRecord, buf: Buffer | null, at: number, table?: CompressionTable): number {
+  objectOf(rr, "a resource record");
+  const type = typeNumber(rr.type);
+  const cls = classNumber(rr.class ?? "IN");
+  const ttl = uint(rr.ttl ?? 0, 32, "ttl");
+  const fixed = at + writeName(rr.name, buf, at, table);
+  const rdlength = rdataCodec(rr.type).write(rr.data, buf, fixed + 10, table);
+  uint(rdlength, 16, "RDLENGTH");
+  if (buf) {
+    buf.writeUInt16BE(type, fixed);
+    buf.writeUInt16BE(cls, fixed + 2);
+    buf.writeUInt32BE(ttl, fixed + 4);
+    buf.writeUInt16BE(rdlength, fixed + 8);
+  }
+  return fixed + 10 + rdlength - at;
+}
+
+function readRecord(buf: Buffer, at: number, base: number): { value: ResourceRecord; bytes: number } {
+  const owner = readName(buf, at, base);
+  const o = at + owner.bytes;
+  need(buf, o, 10, "TYPE, CLASS, TTL and RDLENGTH");
+  const type = typeName(buf.readUInt16BE(o));
+  const rdlength = buf.readUInt16BE(o + 8);
+  const start = o + 10;
+  if (start + rdlength > buf.length)
+    fail("ERR_DNS_TRUNCATED", start, `record data of ${rdlength} bytes runs past the end (${buf.length - start} left)`);
+  const value = {
+    name: owner.value,
+    type,
+    class: className(buf.readUInt16BE(o + 2)),
+    ttl: buf.readUInt32BE(o + 4),
+    data: rdataCodec(type).read(buf, start, rdlength, base, type),
+  };
+  return { value, bytes: owner.bytes + 10 + rdlength };
+}
+
+/** One record on its own, uncompressed. */
+export const record: WireCodec<ResourceRecord> = codec<ResourceRecord, ResourceRecord>({
+  plan(rr) {
+    const length = writeRecord(rr, null, 0);
+    return { length, write: (buf, at) => void writeRecord(rr, buf.subarray(at), 0) };
+  },
+  read: (buf, at) => readRecord(buf, at, 0),
+});
 
 // ---- whole messages -----------------------------------------------------------------------------
 
@@ -488,72 +482,76 @@ export interface DecodedMessage extends Message {
   additionals: ResourceRecord[];
 }
 
-export interface EncodeOptions {
+export interface MessageOptions {
   /** Replace repeated names by pointers to their first occurrence (default true). */
   compress?: boolean;
 }
 
-function encodeMessage(m: Message, buf: Buffer | null, options: EncodeOptions): number {
-  const sections = [m.answers ?? [], m.authorities ?? [], m.additionals ?? []];
-  if ([m.questions, ...sections].some((s) => s.length > 0xffff)) invalid("a section has more than 65535 entries");
-  if (!Number.isInteger(m.id) || m.id < 0 || m.id > 0xffff) invalid(`id must be 0..65535, got ${m.id}`);
-  const table: CompressionTable | undefined = options.compress === false ? undefined : new Map();
-  if (buf)
-    header.encode(
-      {
-        id: m.id,
-        flags: { ...flags.decode(0), ...m.flags },
-        qdcount: m.questions.length,
-        ancount: sections[0].length,
-        nscount: sections[1].length,
-        arcount: sections[2].length,
-      },
-      buf,
-      0,
-    );
+const list = <T>(value: T[] | undefined, what: string): T[] => {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalidType(`${what} must be an array`);
+  if (value.length > 0xffff) invalid(`${what} has ${value.length} entries, at most 65535 fit`);
+  return value;
+};
+
+/** Writes (`buf` null: only counts) a whole message into `buf`, which starts where it starts. */
+function writeMessage(m: Message, buf: Buffer | null, compress: boolean): number {
+  objectOf(m, "a DNS message");
+  const sections = [m.answers, m.authorities, m.additionals].map((s, i) =>
+    list(s, ["answers", "authorities", "additionals"][i]),
+  );
+  const questions = list(m.questions, "questions");
+  const table: CompressionTable | undefined = compress ? new Map() : undefined;
+  const h = header.plan({
+    id: m.id,
+    flags: m.flags ?? {},
+    qdcount: questions.length,
+    ancount: sections[0].length,
+    nscount: sections[1].length,
+    arcount: sections[2].length,
+  });
+  if (buf) h.write(buf, 0);
   let at = 12;
-  for (const q of m.questions) {
-    const n = table
-      ? name.encodeCompressed(q.name, buf, at, table)
-      : buf
-        ? name.encode(q.name, buf, at)
-        : name.encodingLength(q.name);
-    if (buf) {
-      buf.writeUInt16BE(typeNumber(q.type), at + n);
-      buf.writeUInt16BE(classNumber(q.class ?? "IN"), at + n + 2);
-    }
-    at += n + 4;
-  }
-  for (const section of sections) for (const rr of section) at += encodeRecord(rr, buf, at, table);
+  for (const q of questions) at += writeQuestion(q, buf, at, table);
+  for (const section of sections) for (const rr of section) at += writeRecord(rr, buf, at, table);
   return at;
 }
 
-/** Bytes `encode(m, options)` produces. */
-export const encodingLength = (m: Message, options: EncodeOptions = {}) => encodeMessage(m, null, options);
-
-/** A whole message; counts come from the array lengths. */
-export function encode(m: Message, options: EncodeOptions = {}): Buffer {
-  const buf = Buffer.alloc(encodingLength(m, options));
-  encodeMessage(m, buf, options);
-  return buf;
-}
-
-/** A whole message. Bytes after the last record are ignored (as other decoders do). */
-export function decode(buf: Buffer): DecodedMessage {
-  const h = header.decode(buf, 0).value;
-  let at = 12;
-  const read = <T>(codec: Codec<T>, count: number): T[] => {
+function readMessage(buf: Buffer, base: number): { value: DecodedMessage; bytes: number } {
+  const h = header.read(buf, base).value;
+  let at = base + 12;
+  const read = <T>(one: (buf: Buffer, at: number, base: number) => { value: T; bytes: number }, count: number) => {
     const out: T[] = [];
     for (let i = 0; i < count; i++) {
-      const { value, bytes } = codec.decode(buf, at);
+      const { value, bytes } = one(buf, at, base);
       out.push(value);
       at += bytes;
     }
     return out;
   };
-  const questions = read(question, h.qdcount);
-  const answers = read(record, h.ancount);
-  const authorities = read(record, h.nscount);
-  const additionals = read(record, h.arcount);
-  return { id: h.id, flags: h.flags, questions, answers, authorities, additionals };
+  const questions = read(readQuestion, h.qdcount);
+  const answers = read(readRecord, h.ancount);
+  const authorities = read(readRecord, h.nscount);
+  const additionals = read(readRecord, h.arcount);
+  return { value: { id: h.id, flags: h.flags, questions, answers, authorities, additionals }, bytes: at - base };
 }
+
+/** A whole message; counts come from the array lengths. Pointers count from the message's first
+ *  byte, wherever in `buf` it is written or read. Bytes after the last record are not consumed
+ *  (decoders ignore them). */
+export function messageCodec(options: MessageOptions = {}): WireCodec<Message, DecodedMessage> {
+  const compress = options.compress !== false;
+  return codec<Message, DecodedMessage>({
+    plan(m) {
+      const length = writeMessage(m, null, compress);
+      return { length, write: (buf, at) => void writeMessage(m, buf.subarray(at, at + length), compress) };
+    },
+    read: readMessage,
+  });
+}
+
+/** Messages with compressed names, as servers send them. */
+export const message = messageCodec();
+/** Messages with every name in full, byte for byte what dns-packet writes. */
+export const uncompressed = messageCodec({ compress: false });
+export const { encode, decode, encodingLength } = message;

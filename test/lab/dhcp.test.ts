@@ -238,7 +238,7 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     expect(log[0]).toMatchObject({
       direction: "in",
       peer: "0.0.0.0:68",
-      error: { reason: "missing-end", offset: 246 },
+      error: { code: "ERR_DHCP_MISSING_END", offset: 246 },
       note: "dropped",
     });
   });

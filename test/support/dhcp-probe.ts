@@ -1,7 +1,7 @@
 // Functions test/dhcp-lab.test.ts runs inside a lab host through its agent (host.run with this
 // file's path), for what the DHCP helpers do not offer.
 import dgram from "node:dgram";
-import { encode, type DhcpMessageInput } from "../../helpers/wire/dhcp";
+import { createDhcpCodec, encode, type DhcpMessageInput } from "../../helpers/wire/dhcp";
 import { bindToDevice } from "../../helpers/os/sockopt";
 
 /** Sends one hand-made message from port 68 of `iface` to port 67 (broadcast unless `to`), then
@@ -21,7 +21,9 @@ export async function sendDhcp(opts: {
     });
     bindToDevice(socket, opts.iface);
     socket.setBroadcast(true);
-    const bytes = opts.truncate ? encode(opts.message, { minLength: 0 }).subarray(0, -1) : encode(opts.message);
+    const bytes = opts.truncate
+      ? createDhcpCodec({ minLength: 0 }).encode(opts.message).subarray(0, -1)
+      : encode(opts.message);
     await new Promise<void>((resolve, reject) =>
       socket.send(bytes, 67, opts.to ?? "255.255.255.255", (e) => (e ? reject(e) : resolve())),
     );

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { dissect, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
-import { PcapWriter, LINKTYPE } from "../../helpers/wire/pcap";
+import { PcapWriter, LINKTYPE } from "../../helpers/os/pcap-file";
 import { bpf } from "../../helpers/wire/bpf";
 import { SyscallError } from "../../helpers/os/libc";
 import { IPPROTO, openCapture, openRaw } from "../../helpers/os/rawsock";
@@ -67,7 +67,7 @@ const run: Record<string, () => Promise<unknown>> = {
           protocol: PROTO.UDP,
           id: 4242,
           ttl: 5,
-          payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text) }, ends),
+          payload: udp.encode({ srcPort: 4242, dstPort: port, payload: Buffer.from(text), ...ends }),
         });
       };
       const bad = build("bad checksum");

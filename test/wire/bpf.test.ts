@@ -34,7 +34,7 @@ const udpFrame = (dstPort: number, payload: string, extra: { options?: Buffer } 
     src: A,
     dst: B,
     ...extra,
-    payload: udp.encode({ srcPort: 4000, dstPort, payload: Buffer.from(payload) }, { src: A, dst: B }),
+    payload: udp.encode({ srcPort: 4000, dstPort, payload: Buffer.from(payload), src: A, dst: B }),
   });
 const tcpFrame = (dstPort: number, flags: number) => {
   const seg = Buffer.alloc(20);

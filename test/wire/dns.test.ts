@@ -1,26 +1,29 @@
 // helpers/wire/dns.ts against dns-packet, an independent implementation: the same bytes both ways,
 // and one clear DnsFormatError (never a hang, never a RangeError from Buffer) on bad input.
+// dns.fuzz.test.ts generates many more messages and corruptions.
 import dnsPacket from "dns-packet";
 import { describe, expect, it } from "vitest";
+import { ipv6Bytes, ipv6Text } from "../../helpers/wire/addr";
+import { CodecError } from "../../helpers/wire/codec";
 import {
   decode,
   DnsFormatError,
   encode,
   encodingLength,
-  flags,
+  flagsFromNumber,
+  flagsToNumber,
   header,
-  ipv6Bytes,
-  ipv6Text,
   name,
   question,
   record,
-  type DnsFormatReason,
+  uncompressed,
+  type DnsErrorCode,
   type Message,
 } from "../../helpers/wire/dns";
 
 /** Our message in dns-packet's vocabulary: the QR bit becomes `type`, the other 15 bits `flags`. */
 function toPacket(m: Message): dnsPacket.Packet {
-  const f = flags.encode(m.flags);
+  const f = flagsToNumber(m.flags);
   const rr = (r: NonNullable<Message["answers"]>[number]) =>
     ({ name: r.name, type: r.type, class: r.class ?? "IN", ttl: r.ttl ?? 0, data: r.data }) as dnsPacket.Answer;
   return {
@@ -39,14 +42,14 @@ function meaningOf(p: dnsPacket.DecodedPacket) {
   const rr = (r: any) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, data: r.data });
   return {
     id: p.id,
-    flags: flags.encode({}) | (p.flags ?? 0) | (p.type === "response" ? 0x8000 : 0),
+    flags: flagsToNumber({}) | (p.flags ?? 0) | (p.type === "response" ? 0x8000 : 0),
     questions: p.questions!.map((q) => ({ name: q.name, type: q.type, class: q.class })),
     answers: p.answers!.map(rr),
     authorities: p.authorities!.map(rr),
     additionals: p.additionals!.map(rr),
   };
 }
-const ourMeaning = (m: ReturnType<typeof decode>) => ({ ...m, flags: flags.encode(m.flags) });
+const ourMeaning = (m: ReturnType<typeof decode>) => ({ ...m, flags: flagsToNumber(m.flags) });
 
 const query: Message = { id: 0xbeef, flags: { rd: true }, questions: [{ name: "api.wirebook.test", type: "A" }] };
 const response: Message = {
@@ -73,9 +76,10 @@ describe("encode: our bytes are dns-packet's bytes", () => {
     ["a response with CNAME, A, NS and AAAA", response],
     ["an NXDOMAIN response", nxdomain],
   ])("%s, uncompressed, is byte for byte what dns-packet.encode writes", (_, m) => {
-    const ours = encode(m, { compress: false });
+    const ours = uncompressed.encode(m);
     expect(ours.toString("hex")).toBe(dnsPacket.encode(toPacket(m)).toString("hex"));
-    expect(encodingLength(m, { compress: false })).toBe(ours.length);
+    expect(uncompressed.encodingLength(m)).toBe(ours.length);
+    expect(uncompressed.encode.bytes).toBe(ours.length);
   });
 
   it("the query's bytes, field by field, in network byte order", () => {
@@ -100,26 +104,39 @@ describe("encode: our bytes are dns-packet's bytes", () => {
 
   it("compressed: dns-packet decodes the pointers to the same message, and it is shorter", () => {
     const compressed = encode(response);
-    expect(compressed.length).toBeLessThan(encode(response, { compress: false }).length);
+    expect(compressed.length).toBeLessThan(uncompressed.encode(response).length);
     expect(compressed.length).toBe(encodingLength(response));
     // the first answer's owner name is a pointer to the question name at offset 12
     const firstAnswer = 12 + name.encodingLength("www.wirebook.test") + 4;
     expect(compressed.readUInt16BE(firstAnswer)).toBe(0xc00c);
-    expect(meaningOf(dnsPacket.decode(compressed))).toEqual(ourMeaning(decode(encode(response, { compress: false }))));
+    expect(meaningOf(dnsPacket.decode(compressed))).toEqual(ourMeaning(decode(uncompressed.encode(response))));
   });
 
-  it("each part's encode writes encodingLength bytes", () => {
+  it("each part's encode writes encodingLength bytes into the buffer it is given, and returns it", () => {
     const buf = Buffer.alloc(512);
-    expect(
-      header.encode({ id: 1, flags: flags.decode(0), qdcount: 1, ancount: 0, nscount: 0, arcount: 0 }, buf, 3),
-    ).toBe(12);
-    expect(name.encode("wirebook.test", buf, 0)).toBe(name.encodingLength("wirebook.test"));
-    expect(question.encode({ name: "a.test", type: "AAAA" }, buf, 0)).toBe(
+    expect(header.encode({ id: 1, flags: {}, qdcount: 1, ancount: 0, nscount: 0, arcount: 0 }, buf, 3)).toBe(buf);
+    expect(header.encode.bytes).toBe(12);
+    expect(header.decode(buf, 3)).toMatchObject({ id: 1, qdcount: 1, flags: flagsFromNumber(0) });
+    name.encode("wirebook.test", buf, 0);
+    expect(name.encode.bytes).toBe(name.encodingLength("wirebook.test"));
+    expect(question.encode({ name: "a.test", type: "AAAA" }).length).toBe(
       question.encodingLength({ name: "a.test", type: "AAAA" }),
     );
     const rr = { name: "a.test", type: "A", ttl: 5, data: "127.0.0.1" };
-    expect(record.encode(rr, buf, 7)).toBe(record.encodingLength(rr));
-    expect(record.decode(buf, 7)).toEqual({ value: { ...rr, class: "IN" }, bytes: record.encodingLength(rr) });
+    record.encode(rr, buf, 7);
+    expect(record.encode.bytes).toBe(record.encodingLength(rr));
+    expect(record.decode(buf, 7)).toEqual({ ...rr, class: "IN" });
+    expect(record.decode.bytes).toBe(record.encodingLength(rr));
+    expect(() => record.encode(rr, buf, 510)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }));
+  });
+
+  it("a message is written and read at any offset: its pointers count from its own first byte", () => {
+    const framed = Buffer.alloc(2 + encodingLength(response)); // DNS over TCP: a 2-byte length first
+    framed.writeUInt16BE(framed.length - 2);
+    encode(response, framed, 2);
+    expect(framed.subarray(2)).toEqual(encode(response));
+    expect(ourMeaning(decode(framed, 2))).toEqual(ourMeaning(decode(encode(response))));
+    expect(decode.bytes).toBe(framed.length - 2);
   });
 
   it("refuses to encode names DNS cannot carry", () => {
@@ -153,7 +170,7 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
   });
 
   it("header flags bit by bit", () => {
-    const all = flags.decode(0xffff);
+    const all = flagsFromNumber(0xffff);
     expect(all).toEqual({
       qr: true,
       opcode: 15,
@@ -166,7 +183,7 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
       cd: true,
       rcode: 15,
     });
-    expect(flags.encode(all)).toBe(0xffff);
+    expect(flagsToNumber(all)).toBe(0xffff);
     const h = dnsPacket.decode(
       dnsPacket.encode({
         type: "response",
@@ -176,7 +193,7 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
       }),
     );
     expect(h.flag_tc && h.flag_ad && (h as { rcode?: string }).rcode === "SERVFAIL").toBe(true);
-    expect(flags.decode(flags.encode({ qr: true, tc: true, ad: true, rcode: 2 }))).toMatchObject({
+    expect(flagsFromNumber(flagsToNumber({ qr: true, tc: true, ad: true, rcode: 2 }))).toMatchObject({
       tc: true,
       ad: true,
       rcode: 2,
@@ -207,11 +224,9 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
 
   it("labels with dots or odd bytes round-trip in presentation form", () => {
     const buf = Buffer.from([3, 0x61, 0x2e, 0x62, 2, 0x20, 0xff, 0]);
-    const { value, bytes } = name.decode(buf, 0);
-    expect([value, bytes]).toEqual(["a\\.b.\\032\\255", 8]);
-    const again = Buffer.alloc(name.encodingLength(value));
-    name.encode(value, again, 0);
-    expect(again).toEqual(buf);
+    const value = name.decode(buf, 0);
+    expect([value, name.decode.bytes]).toEqual(["a\\.b.\\032\\255", 8]);
+    expect(name.encode(value)).toEqual(buf);
   });
 });
 
@@ -231,60 +246,62 @@ const HEADER_1Q = "0001 0100 0001 0000 0000 0000"; // id 1, RD, one question
 const HEADER_1Q_1A = "0001 8400 0001 0001 0000 0000"; // a response with one question, one answer
 
 describe("decode: malformed input gives one clear DnsFormatError", () => {
-  const cases: [string, string, DnsFormatReason, number][] = [
-    ["empty input", "", "truncated-header", 0],
-    ["a truncated header (11 bytes)", "0001 0100 0001 0000 0000 00", "truncated-header", 0],
-    ["a header promising a question that is not there", HEADER_1Q, "label-past-end", 12],
-    ["a label running past the end", HEADER_1Q + "08 7769726562", "label-past-end", 12],
-    ["a name without its final zero byte", HEADER_1Q + "04 74657374", "label-past-end", 17],
-    ["a question without QTYPE/QCLASS", HEADER_1Q + "04 74657374 00 0001", "truncated", 18],
-    ["a pointer to itself", HEADER_1Q + "c00c 0001 0001", "pointer-loop", 12],
+  const cases: [string, string, DnsErrorCode, number][] = [
+    ["empty input", "", "ERR_DNS_TRUNCATED_HEADER", 0],
+    ["a truncated header (11 bytes)", "0001 0100 0001 0000 0000 00", "ERR_DNS_TRUNCATED_HEADER", 0],
+    ["a header promising a question that is not there", HEADER_1Q, "ERR_DNS_LABEL_PAST_END", 12],
+    ["a label running past the end", HEADER_1Q + "08 7769726562", "ERR_DNS_LABEL_PAST_END", 12],
+    ["a name without its final zero byte", HEADER_1Q + "04 74657374", "ERR_DNS_LABEL_PAST_END", 17],
+    ["a question without QTYPE/QCLASS", HEADER_1Q + "04 74657374 00 0001", "ERR_DNS_TRUNCATED", 18],
+    ["a pointer to itself", HEADER_1Q + "c00c 0001 0001", "ERR_DNS_POINTER_LOOP", 12],
     [
       "a label and then a pointer back to it (abc.abc.abc...)",
       HEADER_1Q + "03 616263 c00c 0001 0001",
-      "pointer-loop",
+      "ERR_DNS_POINTER_LOOP",
       16,
     ],
-    ["a pointer to later data", HEADER_1Q + "c00e 00 0001 0001", "pointer-forward", 12],
-    ["a pointer cut in half", HEADER_1Q + "c0", "truncated", 12],
-    ["a reserved label type (0x40)", HEADER_1Q + "41 61 00 0001 0001", "bad-label-type", 12],
+    ["a pointer to later data", HEADER_1Q + "c00e 00 0001 0001", "ERR_DNS_POINTER_FORWARD", 12],
+    ["a pointer cut in half", HEADER_1Q + "c0", "ERR_DNS_TRUNCATED", 12],
+    ["a reserved label type (0x40)", HEADER_1Q + "41 61 00 0001 0001", "ERR_DNS_BAD_LABEL_TYPE", 12],
     [
       "a name longer than 255 bytes",
       HEADER_1Q + "3f".concat("61".repeat(63)).repeat(4) + "00 0001 0001",
-      "name-too-long",
+      "ERR_DNS_NAME_TOO_LONG",
       12 + 3 * 64,
     ],
     [
       "record data running past the end",
       HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0004 7f00",
-      "truncated",
+      "ERR_DNS_TRUNCATED",
       28,
     ],
     [
       "an A record with 5 bytes of data",
       HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000003c 0005 7f00000100",
-      "bad-rdata-length",
+      "ERR_DNS_BAD_RDATA_LENGTH",
       26,
     ],
     [
       "an AAAA record with 4 bytes of data",
       HEADER_1Q_1A + "00 001c 0001" + "00 001c 0001 0000003c 0004 7f000001",
-      "bad-rdata-length",
+      "ERR_DNS_BAD_RDATA_LENGTH",
       26,
     ],
     [
       "a CNAME whose name runs past its RDLENGTH",
       HEADER_1Q_1A + "00 0001 0001" + "00 0005 0001 0000003c 0002 0161 00",
-      "label-past-end",
+      "ERR_DNS_LABEL_PAST_END",
       30,
     ],
-    ["a record without its fixed fields", HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000", "truncated", 18],
+    ["a record without its fixed fields", HEADER_1Q_1A + "00 0001 0001" + "00 0001 0001 0000", "ERR_DNS_TRUNCATED", 18],
   ];
 
-  it.each(cases)("%s", (_, bytes, reason, offset) => {
+  it.each(cases)("%s", (_, bytes, code, offset) => {
     const e = decodeError(hex(bytes));
-    expect({ code: e.code, reason: e.reason, offset: e.offset }).toEqual({ code: "ERR_DNS_FORMAT", reason, offset });
-    expect(e.message).toMatch(new RegExp(`^malformed DNS message at offset ${offset}: .+ \\(${reason}\\)$`));
+    expect({ name: e.name, code: e.code, offset: e.offset }).toEqual({ name: "DnsFormatError", code, offset });
+    expect(e).toBeInstanceOf(CodecError);
+    expect(e.reason).toMatch(/^[a-z][^ ]* .*[a-z0-9)]$/i); // prose, not a code
+    expect(e.message).toBe(`malformed DNS message at offset ${offset}: ${e.reason} (${code})`);
   });
 
   it("dns-packet rejects the same broken headers and names", () => {
@@ -297,7 +314,7 @@ describe("decode: malformed input gives one clear DnsFormatError", () => {
 
   it("a header that promises 65535 questions fails at the first missing byte, at once", () => {
     const e = decodeError(hex("0001 0100 ffff ffff ffff ffff" + "00 0001 0001"));
-    expect([e.reason, e.offset]).toEqual(["label-past-end", 17]);
+    expect([e.code, e.offset]).toEqual(["ERR_DNS_LABEL_PAST_END", 17]);
   });
 
   it("random bytes never hang and never throw anything but DnsFormatError", () => {

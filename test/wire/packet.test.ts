@@ -1,20 +1,16 @@
-// helpers/wire/packet.ts: round trips, golden bytes checked by hand, and one clear PacketError (code +
-// offset, never a RangeError from a Buffer read) for every kind of malformed input. tshark and
-// the kernel check the same codecs independently in pcap.test.ts and rawsock.test.ts.
+// The packet layers (helpers/wire/checksum, ethernet, ipv4, icmp, udp, tcp, dissect): round trips,
+// golden bytes checked by hand, and one clear PacketError (code + offset, never a RangeError from
+// a Buffer read) for every kind of malformed input. tshark and the kernel check the same codecs
+// independently in pcap.test.ts and rawsock.test.ts; *.fuzz.test.ts generate many more cases.
 import { describe, expect, it } from "vitest";
-import {
-  checksum,
-  dissect,
-  ethernet,
-  icmp,
-  ipv4,
-  PacketError,
-  PROTO,
-  tcp,
-  TCP_FLAGS,
-  udp,
-  type PacketErrorCode,
-} from "../../helpers/wire/packet";
+import { checksum } from "../../helpers/wire/checksum";
+import { dissect } from "../../helpers/wire/dissect";
+import { ethernet } from "../../helpers/wire/ethernet";
+import { icmp } from "../../helpers/wire/icmp";
+import { ipv4, PROTO } from "../../helpers/wire/ipv4";
+import { PacketError, type PacketErrorCode } from "../../helpers/wire/packet-error";
+import { tcp, TCP_FLAGS } from "../../helpers/wire/tcp";
+import { udp, type UdpInput } from "../../helpers/wire/udp";
 import { rng } from "../../helpers/models/random";
 
 /** Runs `f` and returns the PacketError it throws (failing the test on anything else). */
@@ -143,7 +139,7 @@ describe("IPv4", () => {
 
   it("rejects values it cannot encode with ERR_INVALID_ARG_VALUE", () => {
     expect(() => ipv4.encode({ ...value, fragmentOffset: 3 })).toThrow(/multiple of 8/);
-    expect(() => ipv4.encode({ ...value, src: "1.2.3" })).toThrow(/dotted-quad/);
+    expect(() => ipv4.encode({ ...value, src: "1.2.3" })).toThrow(/src: not an IPv4 address/);
     expect(() => ipv4.encode({ ...value, options: Buffer.alloc(3) })).toThrow(/options/);
     expect(() => ipv4.encode({ ...value, ttl: 256 })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARG_VALUE" }),
@@ -157,10 +153,13 @@ describe("ICMP errors quote the original header + 8 bytes", () => {
     src: "10.0.0.1",
     dst: "10.0.0.2",
     id: 7,
-    payload: udp.encode(
-      { srcPort: 4000, dstPort: 33434, payload: Buffer.alloc(100) },
-      { src: "10.0.0.1", dst: "10.0.0.2" },
-    ),
+    payload: udp.encode({
+      srcPort: 4000,
+      dstPort: 33434,
+      payload: Buffer.alloc(100),
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+    }),
   });
 
   it("destination unreachable, fragmentation needed: next-hop MTU and the quote decode", () => {
@@ -217,29 +216,47 @@ describe("ICMP errors quote the original header + 8 bytes", () => {
 
 describe("UDP with the IPv4 pseudo-header", () => {
   const ph = { src: "127.0.0.1", dst: "127.0.0.2" };
+  /** The datagram as dissect reads it inside an IPv4 packet between `addresses`. */
+  const inIp = (datagram: Buffer, addresses = ph) =>
+    dissect(ipv4.encode({ protocol: PROTO.UDP, ...addresses, payload: datagram })).udp;
   it("round-trips and verifies the checksum only with the right addresses", () => {
-    const buf = udp.encode({ srcPort: 5353, dstPort: 53, payload: Buffer.from("hi") }, ph);
+    const buf = udp.encode({ srcPort: 5353, dstPort: 53, payload: Buffer.from("hi"), ...ph });
     expect(buf.readUInt16BE(4)).toBe(10);
-    expect(udp.decode(buf, 0, undefined, ph)).toEqual({
+    expect(udp.encode.bytes).toBe(10);
+    expect(inIp(buf)).toEqual({
       srcPort: 5353,
       dstPort: 53,
       length: 10,
       checksum: buf.readUInt16BE(6),
       checksumOk: true,
       payload: Buffer.from("hi"),
+      ...ph,
     });
-    expect(udp.decode(buf, 0, undefined, { ...ph, dst: "127.0.0.3" }).checksumOk).toBe(false);
+    expect(inIp(buf, { ...ph, dst: "127.0.0.3" })?.checksumOk).toBe(false);
     expect(udp.decode(buf).checksumOk).toBeUndefined(); // nothing to check it against
+    expect(udp.decode.bytes).toBe(10);
   });
   it("matches a checksum computed by hand", () => {
     // pseudo: 7f00 0001 7f00 0002 0011 000a; UDP: 14e9 0035 000a 0000 6869
     // 7f00+0001+7f00+0002+0011+000a+14e9+0035+000a+6869 = 1 7baf → 7baf+1 = 7bb0; ~7bb0 = 844f
-    expect(udp.encode({ srcPort: 5353, dstPort: 53, payload: Buffer.from("hi") }, ph).readUInt16BE(6)).toBe(0x844f);
+    expect(udp.encode({ srcPort: 5353, dstPort: 53, payload: Buffer.from("hi"), ...ph }).readUInt16BE(6)).toBe(0x844f);
   });
-  it("a checksum field of 0 means none was sent", () => {
-    const buf = udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(0) }, ph);
-    buf.writeUInt16BE(0, 6);
-    expect(udp.decode(buf, 0, undefined, ph).checksumOk).toBeUndefined();
+  it("a checksum field of 0 means none was sent, both ways", () => {
+    const none: UdpInput = { srcPort: 1, dstPort: 2, payload: Buffer.alloc(0), ...ph, checksum: 0 };
+    const buf = udp.encode(none);
+    expect(buf.readUInt16BE(6)).toBe(0);
+    expect(inIp(buf)?.checksumOk).toBeUndefined();
+    expect(udp.encode(inIp(buf) ?? none)).toEqual(buf); // the decoded datagram says so too
+  });
+  it("without addresses the checksum is written as given, so a decoded datagram encodes back to its bytes", () => {
+    const buf = udp.encode({ srcPort: 5353, dstPort: 53, payload: Buffer.from("hi"), ...ph });
+    const alone = udp.decode(buf);
+    expect(alone).not.toHaveProperty("src");
+    expect(udp.encode(alone)).toEqual(buf);
+    expect(udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(0) }).readUInt16BE(6)).toBe(0);
+    expect(() => udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(0), src: "10.0.0.1" })).toThrow(
+      /both src and dst/,
+    );
   });
 });
 
@@ -277,14 +294,14 @@ describe("Ethernet II and dissect", () => {
       dst: "10.0.0.2",
       mf: true,
       payload: udp
-        .encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(100) }, { src: "10.0.0.1", dst: "10.0.0.2" })
+        .encode({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(100), src: "10.0.0.1", dst: "10.0.0.2" })
         .subarray(0, 48),
     });
     expect(dissect(frag).udp).toBeUndefined();
   });
 });
 
-describe("TCP header (decode only)", () => {
+describe("TCP (RFC 9293)", () => {
   // A SYN from 10.0.0.1:40000 to 10.0.0.2:80: seq 1, data offset 7 (28 bytes), flags 0x02,
   // window 64240, checksum left 0, options MSS 1460, NOP, NOP, SACK permitted.
   const syn = hex("9c40 0050 00000001 00000000 7002 faf0 0000 0000 020405b4 0101 0402");
@@ -298,6 +315,7 @@ describe("TCP header (decode only)", () => {
       flags: TCP_FLAGS.SYN,
       window: 64240,
       checksum: 0,
+      checksumOk: undefined,
       urgent: 0,
       options: [
         { kind: 2, data: hex("05b4") },
@@ -307,6 +325,42 @@ describe("TCP header (decode only)", () => {
       ],
       payload: Buffer.alloc(0),
     });
+  });
+  it("encodes the same SYN byte for byte (options padded to a multiple of 4 with end-of-list)", () => {
+    const value = tcp.decode(syn);
+    expect(tcp.encode(value)).toEqual(syn); // no addresses: the checksum field is written as it was
+    const padded = tcp.encode({
+      srcPort: 1,
+      dstPort: 2,
+      options: [
+        { kind: 2, data: hex("05b4") },
+        { kind: 1, data: Buffer.alloc(0) },
+      ],
+    });
+    expect(padded.subarray(12, 13)).toEqual(hex("70")); // 20 + 4 + 1, padded to 28: data offset 7
+    expect(padded.subarray(20)).toEqual(hex("020405b4 01000000"));
+    expect(tcp.decode(padded).options).toHaveLength(2);
+  });
+  it("computes the checksum over the pseudo-header, as a sum by hand says", () => {
+    // pseudo: 0a00 0001 0a00 0002 0006 001e (30 bytes); header 9c40 0050 0000 0001 0000 0000
+    // 7002 faf0 0000 0000, options 0204 05b4 0101 0402, payload 6869 ("hi").
+    // 0a00+0001+0a00+0002+0006+001e+9c40+0050+0001+7002+faf0+0204+05b4+0101+0402+6869 = 2 90ce
+    // → 90ce+2 = 90d0; ~90d0 = 6f2f
+    const ends = { src: "10.0.0.1", dst: "10.0.0.2" };
+    const seg = tcp.encode({ ...tcp.decode(syn), payload: Buffer.from("hi"), ...ends });
+    expect(seg.readUInt16BE(16)).toBe(0x6f2f);
+    const packet = ipv4.encode({ protocol: PROTO.TCP, ...ends, payload: seg });
+    expect(dissect(packet).tcp).toMatchObject({ checksumOk: true, payload: Buffer.from("hi"), ...ends });
+    expect(dissect(ipv4.encode({ protocol: PROTO.TCP, ...ends, ttl: 3, payload: seg })).tcp?.checksumOk).toBe(true);
+    seg[21] ^= 1;
+    expect(dissect(ipv4.encode({ protocol: PROTO.TCP, ...ends, payload: seg })).tcp?.checksumOk).toBe(false);
+  });
+  it("refuses options it cannot write", () => {
+    const bad = (options: { kind: number; data: Buffer }[]) => () => tcp.encode({ srcPort: 1, dstPort: 2, options });
+    expect(bad([{ kind: 0, data: Buffer.alloc(0) }])).toThrow(/end of the list/);
+    expect(bad([{ kind: 1, data: Buffer.alloc(1) }])).toThrow(/NOP/);
+    expect(bad([{ kind: 8, data: Buffer.alloc(39) }])).toThrow(/40-byte/);
+    expect(bad(Array(11).fill({ kind: 4, data: Buffer.alloc(2) }))).toThrow(/at most 40/);
   });
   it("dissect finds it inside IPv4; a bad data offset or option length is a PacketError", () => {
     const packet = ipv4.encode({
@@ -333,7 +387,7 @@ describe("malformed input: one PacketError with a code and the offset of the fie
     protocol: PROTO.UDP,
     src: "10.0.0.1",
     dst: "10.0.0.2",
-    payload: udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.from("data") }, { src: "10.0.0.1", dst: "10.0.0.2" }),
+    payload: udp.encode({ srcPort: 1, dstPort: 2, payload: Buffer.from("data"), src: "10.0.0.1", dst: "10.0.0.2" }),
   });
   const patched = (at: number, byte: number, buf = ip) => {
     const b = Buffer.from(buf);

@@ -1,11 +1,13 @@
-// helpers/wire/pcap.ts, judged by Wireshark: tshark reads the files we write and dissects our
-// hand-built ICMP and UDP (helpers/wire/packet.ts) as such, checksums good, nothing malformed.
+// helpers/wire/pcap.ts and helpers/os/pcap-file.ts, judged by Wireshark: tshark reads the files we
+// write and dissects our hand-built ICMP, UDP and TCP (helpers/wire/icmp, udp, tcp) as such,
+// checksums good, nothing malformed; and what tshark writes, we read and write back byte for byte.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ethernet, icmp, ipv4, PacketError, PROTO, udp } from "../../helpers/wire/packet";
-import { encodePcap, LINKTYPE, PcapWriter, readPcap } from "../../helpers/wire/pcap";
+import { PcapWriter } from "../../helpers/os/pcap-file";
+import { ethernet, icmp, ipv4, PROTO, tcp, TCP_FLAGS, udp } from "../../helpers/wire/packet";
+import { LINKTYPE, pcap, PcapError, readPcap } from "../../helpers/wire/pcap";
 import { run } from "../support/process";
 
 const dir = mkdtempSync(join(tmpdir(), "wirebook-pcap-"));
@@ -19,7 +21,7 @@ const probe = ipv4.encode({
   dst: b,
   id: 9,
   ttl: 1,
-  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe") }, { src: a, dst: b }),
+  payload: udp.encode({ srcPort: 40000, dstPort: 33434, payload: Buffer.from("probe"), src: a, dst: b }),
 });
 const packets = [
   ipv4.encode({
@@ -126,24 +128,94 @@ describe("PcapWriter + tshark", () => {
     const file = join(dir, "raw.pcap");
     writeFileSync(
       file,
-      encodePcap(
-        packets.map((data, i) => ({ data, time: t0 + i })),
-        { linktype: LINKTYPE.RAW, snaplen: 40 },
-      ),
+      pcap.encode({ linktype: LINKTYPE.RAW, snaplen: 40, records: packets.map((data, i) => ({ data, time: t0 + i })) }),
     );
     const rows = await tsharkFields(file, ["frame.len", "frame.cap_len", "ip.src"]);
     expect(rows.map((r) => r.map(Number).slice(0, 2))).toEqual(packets.map((p) => [p.length, Math.min(p.length, 40)]));
     expect(rows.map((r) => r[2])).toEqual([a, b, a, b, b]);
     const full = join(dir, "raw-full.pcap");
-    writeFileSync(
-      full,
-      encodePcap(
-        packets.map((data) => ({ data })),
-        { linktype: LINKTYPE.RAW },
-      ),
-    );
+    writeFileSync(full, pcap.encode({ linktype: LINKTYPE.RAW, records: packets.map((data) => ({ data, time: t0 })) }));
     expect((await tsharkFields(full, ["icmp.type"])).map((r) => r[0])).toEqual(["8", "0", "", "11", "3"]);
     expect(await malformed(full)).toBe("");
+  });
+});
+
+describe("TCP, encoded by hand, as tshark dissects it", () => {
+  it("a handshake and a data segment: ports, flags, options, lengths, good checksums, nothing malformed", async () => {
+    const ends = (from: string, to: string) => ({ src: from, dst: to });
+    const segments = [
+      tcp.encode({
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 1000,
+        flags: TCP_FLAGS.SYN,
+        window: 64240,
+        options: [
+          { kind: 2, data: Buffer.from("05b4", "hex") }, // MSS 1460
+          { kind: 4, data: Buffer.alloc(0) }, // SACK permitted
+          { kind: 8, data: Buffer.from("0000000100000000", "hex") }, // timestamps
+          { kind: 1, data: Buffer.alloc(0) },
+          { kind: 3, data: Buffer.from([7]) }, // window scale 7
+        ],
+        ...ends(a, b),
+      }),
+      tcp.encode({
+        srcPort: 80,
+        dstPort: 40000,
+        seq: 5000,
+        ack: 1001,
+        flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK,
+        window: 65160,
+        options: [{ kind: 2, data: Buffer.from("05b4", "hex") }],
+        ...ends(b, a),
+      }),
+      tcp.encode({
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 1001,
+        ack: 5001,
+        flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK,
+        window: 502,
+        payload: Buffer.from("GET / HTTP/1.0\r\n\r\n"), // odd length: the checksum pads it
+        ...ends(a, b),
+      }),
+    ];
+    const file = join(dir, "tcp.pcap");
+    const w = new PcapWriter(file, { linktype: LINKTYPE.RAW });
+    const from = [a, b, a];
+    segments.forEach((s, i) =>
+      w.write(ipv4.encode({ protocol: PROTO.TCP, src: from[i], dst: from[i] === a ? b : a, payload: s }), t0 + i),
+    );
+    w.close();
+    const r = await run("tshark", [
+      ..."-r FILE -o tcp.check_checksum:TRUE -o tcp.relative_sequence_numbers:FALSE -T fields -E separator=/t"
+        .split(" ")
+        .map((x) => (x === "FILE" ? file : x)),
+      ...[
+        "tcp.srcport",
+        "tcp.dstport",
+        "tcp.seq",
+        "tcp.ack",
+        "tcp.flags",
+        "tcp.hdr_len",
+        "tcp.len",
+        "tcp.options.mss_val",
+        "tcp.options.wscale.shift",
+        "tcp.checksum.status",
+      ].flatMap((f) => ["-e", f]),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(
+      r.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split("\t")),
+    ).toEqual([
+      ["40000", "80", "1000", "0", "0x0002", "40", "0", "1460", "7", "1"],
+      ["80", "40000", "5000", "1001", "0x0012", "24", "0", "1460", "", "1"],
+      ["40000", "80", "1001", "5001", "0x0018", "20", "18", "", "", "1"],
+    ]);
+    expect(await malformed(file)).toBe("");
   });
 });
 
@@ -165,20 +237,40 @@ describe("readPcap", () => {
     expect(readPcap(readFileSync(theirs)).records.map((x) => x.data)).toEqual(packets.map(frame));
   });
 
-  it("bad magic and truncated records are PacketErrors with the offset", () => {
-    const file = encodePcap([{ data: frame(packets[0]), time: t0 }], { linktype: 1 });
+  it.each([
+    ["pcap", false],
+    ["nsecpcap", true],
+  ])("decodes what tshark writes as -F %s and encodes it back to the same bytes", async (format, nanosecond) => {
+    const ours = join(dir, `for-${format}.pcap`);
+    writeFileSync(
+      ours,
+      pcap.encode({ linktype: 1, records: packets.map((p, i) => ({ data: frame(p), time: t0 + i })) }),
+    );
+    const theirs = join(dir, `theirs-${format}.pcap`);
+    const r = await run("tshark", ["-r", ours, "-F", format, "-w", theirs]);
+    expect(r.code, r.stderr).toBe(0);
+    const bytes = readFileSync(theirs);
+    const file = pcap.decode(bytes);
+    expect(file).toMatchObject({ nanosecond, linktype: 1, version: "2.4" });
+    expect(file.records.map((x) => x.time)).toEqual(packets.map((_, i) => t0 + i));
+    expect(pcap.encode(file)).toEqual(bytes);
+    expect(pcap.decode.bytes).toBe(bytes.length);
+  });
+
+  it("bad magic and truncated records are PcapErrors with the offset", () => {
+    const file = pcap.encode({ linktype: 1, records: [{ data: frame(packets[0]), time: t0 }] });
     const err = (buf: Buffer) => {
       try {
         readPcap(buf);
       } catch (e) {
-        if (e instanceof PacketError) return { code: e.code, offset: e.offset };
+        if (e instanceof PcapError) return { code: e.code, offset: e.offset };
         throw e;
       }
       return undefined;
     };
     expect(err(Buffer.from("0a0d0d0a" + "00".repeat(24), "hex"))).toEqual({ code: "ERR_PCAP_BAD_MAGIC", offset: 0 }); // pcapng
-    expect(err(file.subarray(0, 10))).toEqual({ code: "ERR_PACKET_TRUNCATED", offset: 0 });
-    expect(err(file.subarray(0, 30))).toEqual({ code: "ERR_PACKET_TRUNCATED", offset: 24 });
-    expect(err(file.subarray(0, file.length - 1))).toEqual({ code: "ERR_PACKET_BAD_LENGTH", offset: 32 });
+    expect(err(file.subarray(0, 10))).toEqual({ code: "ERR_PCAP_TRUNCATED", offset: 0 });
+    expect(err(file.subarray(0, 30))).toEqual({ code: "ERR_PCAP_TRUNCATED", offset: 24 });
+    expect(err(file.subarray(0, file.length - 1))).toEqual({ code: "ERR_PCAP_BAD_LENGTH", offset: 32 });
   });
 });
