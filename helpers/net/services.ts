@@ -17,7 +17,7 @@ import { nowMs, sleep } from "../os/time";
 import { rawListener } from "./raw";
 
 // A server started again on the same protocol and port (a cell run twice) replaces the old one,
-// instead of failing with EADDRINUSE.
+// instead of failing with EADDRINUSE; so do connections made again from the same fixed port.
 const running = new Map<string, () => Promise<unknown>>();
 async function replacing(key: string): Promise<void> {
   const close = running.get(key);
@@ -461,6 +461,10 @@ export interface TcpConnectOptions {
  *  is reported, not thrown: `connected` counts what succeeded and `error` says why one did not. */
 export async function tcpConnect(to: string, port: number, opts: TcpConnectOptions = {}) {
   assertInLabHost("services.tcpConnect");
+  // Connecting again from the same fixed local port to the same place (a cell run twice) first
+  // ends what is held from there, as a server started again replaces the old one.
+  const key = opts.localPort === undefined ? undefined : `tcp:${opts.localPort}>${to}:${port}`;
+  if (key) await replacing(key);
   const sockets: net.Socket[] = [];
   let line: string | null = null;
   let error: string | undefined;
@@ -489,6 +493,8 @@ export async function tcpConnect(to: string, port: number, opts: TcpConnectOptio
         setTimeout(() => s.destroy(), 1000).unref();
       }
     });
+  const close = once(() => Promise.all(sockets.map(ending)).then(() => undefined));
+  if (key && sockets.length) running.set(key, close);
   return {
     connected: sockets.length,
     /** The first connection's local end, "address:port", as this host sees it. */
@@ -497,7 +503,7 @@ export async function tcpConnect(to: string, port: number, opts: TcpConnectOptio
     /** The server's first line (with `readLine`), or null. */
     line,
     error,
-    close: once(() => Promise.all(sockets.map(ending)).then(() => undefined)),
+    close,
   };
 }
 

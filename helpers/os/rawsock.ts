@@ -144,6 +144,15 @@ export interface RawSocket {
 
 const closedError = (syscall: string) => new SyscallError("ERR_SOCKET_CLOSED", syscall, "send on a closed socket");
 
+/** What is sent must be bytes: a string would go out as its characters, silently. */
+function checkBytes(data: unknown, what: string): void {
+  if (!(data instanceof Uint8Array)) {
+    throw Object.assign(new TypeError(`${what} must be a Buffer or Uint8Array, got ${typeof data}`), {
+      code: "ERR_INVALID_ARG_TYPE",
+    });
+  }
+}
+
 export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
   if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
     throw new RangeError(`protocol must be an IP protocol number 0..255, got ${protocol}`);
@@ -155,6 +164,7 @@ export function openRaw({ protocol, hdrincl = false }: RawOptions): RawSocket {
   return {
     fd,
     send(packet, dst) {
+      checkBytes(packet, "the packet");
       if (r.closed) throw closedError("sendto");
       // The port is 0 for raw sockets; with IP_HDRINCL the kernel still routes by this address.
       sendtoIpv4(fd, packet, ipv4ToInt(dst, "dst"), `to ${dst}`);
@@ -226,6 +236,7 @@ export function openCapture({ iface, filter, ignoreOutgoing = false }: CaptureOp
       return { data, time: lastPacketTime(fd) ?? Date.now() };
     },
     send(frame) {
+      checkBytes(frame, "the frame");
       if (r.closed) throw closedError("send");
       send(fd, frame, `on ${iface}`);
     },

@@ -108,7 +108,9 @@ export class Agent {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (!p) return;
-        if (!m.ok) return p.reject(new RemoteError(m.error.name, m.error.message, m.error.code));
+        // `=== false`, not `!m.ok`: tslab type-checks helpers without strictNullChecks, where only
+        // a comparison narrows the union.
+        if (m.ok === false) return p.reject(new RemoteError(m.error.name, m.error.message, m.error.code));
         p.resolve(m.handle ? this.service(m.value, m.handle, m.methods ?? []) : m.value);
       });
     });

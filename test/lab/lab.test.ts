@@ -1,4 +1,4 @@
-// The namespace lab (helpers/lab/index.ts): topology, shaping, agents, teardown, crash leftovers, the
+// The namespace lab (helpers/lab): topology, shaping, agents (Buffers crossing), teardown, crash leftovers, the
 // user-namespace path for ordinary users, and the documented skip where no lab can be built.
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -85,6 +85,28 @@ describe.skipIf(!asRoot)("a lab as root", () => {
     expect(() => probeHere.insideLab()).toThrow(/runs only inside a lab host/);
   });
 
+  it("carries Buffers and Uint8Arrays both ways unchanged, and a service method's Buffer back", async () => {
+    const pooled = Buffer.from("pooled: a view into a larger ArrayBuffer"); // byteOffset is not 0
+    const bytes = new Uint8Array([0, 1, 254, 255]);
+    const parts = [Buffer.alloc(0), Buffer.from([0x45, 0x00]), Buffer.alloc(70_000, 0xab)];
+    const back = await inHost(lab.host("a"), "bytesBack", pooled, bytes, { parts });
+    expect(back.arrived).toEqual({ buffer: true, bytes: true, parts: true });
+    expect(Buffer.isBuffer(back.buffer) && back.buffer.equals(pooled)).toBe(true);
+    expect(Buffer.isBuffer(back.bytes)).toBe(false);
+    expect(back.bytes).toBeInstanceOf(Uint8Array);
+    expect([...back.bytes]).toEqual([0, 1, 254, 255]);
+    expect(back.nested.parts.map((p) => Buffer.isBuffer(p) && p.length)).toEqual([0, 2, 70_000]);
+    expect(Buffer.concat(back.nested.parts).equals(Buffer.concat(parts))).toBe(true);
+
+    const store = await inHost(lab.host("a"), "byteStore");
+    expect(await store.put(Buffer.from("ab"))).toBe(1);
+    expect(await store.put(Buffer.from([0, 0xff]))).toBe(2);
+    const joined = await store.joined();
+    expect(Buffer.isBuffer(joined)).toBe(true);
+    expect(joined).toEqual(Buffer.from([0x61, 0x62, 0, 0xff]));
+    await store.close();
+  });
+
   it("passes a helper's error back with its name and code", async () => {
     await expect(inHost(lab.host("a"), "fail", "on purpose")).rejects.toMatchObject({
       code: "ERR_PROBE",
@@ -131,8 +153,8 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
   const startCell =
     `import { startLab } from "wirebook/helpers/lab";\n` +
     `const lab = await startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
-    `import * as ccTrace from "wirebook/helpers/measure/cc-trace";\n` +
-    `await lab.host("b").run(ccTrace, "tcpSink");\n` +
+    `import * as services from "wirebook/helpers/net/services";\n` +
+    `await lab.host("b").run(services, "tcpServer", 0);\n` +
     `lab.prefix`;
   const prefixOf = (ex: { outputs: any[] }) =>
     JSON.parse(String(ex.outputs[0].data["text/plain"]).replace(/^'|'$/g, '"'));

@@ -1,18 +1,20 @@
-// helpers/net/multicast: group → MAC mapping, the SO_BROADCAST
-// guard, and joining a group inside a lab (the lab part is skipped where no lab can be built).
+// helpers/net/multicast: group → MAC mapping; and, with net/services' udpServer and udpSend, the
+// SO_BROADCAST guard and joining a group inside a lab (the lab part is skipped where no lab can be
+// built), with os/procnet's igmpGroups as the kernel's word on memberships.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { labAccess, startLab, type LabHost } from "../../helpers/lab";
-import type * as multicastModule from "../../helpers/net/multicast";
-import { multicastMac, receiver, send } from "../../helpers/net/multicast";
+import { multicastMac } from "../../helpers/net/multicast";
+import type * as servicesModule from "../../helpers/net/services";
+import { udpSend } from "../../helpers/net/services";
 import type { Args } from "../../helpers/os/remote";
 import type * as procnet from "../../helpers/os/procnet";
 
-const MULTICAST = join(__dirname, "..", "..", "helpers", "net/multicast.ts");
+const SERVICES = join(__dirname, "..", "..", "helpers", "net/services.ts");
 const PROCNET = join(__dirname, "..", "..", "helpers", "os/procnet.ts");
-type Multicast = typeof multicastModule;
-const inHost = <K extends "receiver" | "send">(host: LabHost, fn: K, ...args: Args<Multicast, K>) =>
-  host.run<Multicast, K>(MULTICAST, fn, ...args);
+type Services = typeof servicesModule;
+const inHost = <K extends "udpServer" | "udpSend">(host: LabHost, fn: K, ...args: Args<Services, K>) =>
+  host.run<Services, K>(SERVICES, fn, ...args);
 
 describe("multicast helpers", () => {
   it("maps a group to 01:00:5e and its low 23 bits, so 32 groups share a MAC", () => {
@@ -24,18 +26,7 @@ describe("multicast helpers", () => {
 
   it("refuses a broadcast destination without SO_BROADCAST (EACCES), before sending", async () => {
     // 127.255.255.255 is loopback's own broadcast address: the datagram never leaves the machine.
-    expect(await send("127.255.255.255", 9, ["x"])).toEqual({ sent: 0, error: "EACCES" });
-  });
-
-  it("receives on loopback and counts by prefix; a second receiver on the port replaces the first", async () => {
-    const first = await receiver(0);
-    expect(await send("127.0.0.1", first.port, ["a 1", "a 2", "b 1"])).toEqual({ sent: 3 });
-    await new Promise((r) => setTimeout(r, 100));
-    expect([first.count("a"), first.count("b"), first.count()]).toEqual([2, 1, 3]);
-    const second = await receiver(first.port);
-    expect([second.port, second.count()]).toEqual([first.port, 0]);
-    await second.close();
-    await second.close(); // safe twice
+    expect(await udpSend("127.255.255.255", 9, ["x"])).toEqual([{ size: 1, result: "EACCES", icmp: [] }]);
   });
 });
 
@@ -47,18 +38,19 @@ describe.skipIf(!!noLab)(`multicast inside a lab${noLab ? ` (skipped: ${noLab})`
       links: [{ between: ["a", "b", "c"], subnet: "10.9.55.0/24" }],
     });
     try {
-      const b = await inHost(lab.host("b"), "receiver", 5000);
-      const c = await inHost(lab.host("c"), "receiver", 5000);
+      const b = await inHost(lab.host("b"), "udpServer", 5000);
+      const c = await inHost(lab.host("c"), "udpServer", 5000);
       expect(await b.join("239.9.9.9", lab.address("b"))).toBe(true);
       expect(await b.join("239.9.9.9", lab.address("b"))).toBe(false);
       const groups = await lab.host("b").run<typeof procnet, "igmpGroups">(PROCNET, "igmpGroups");
       expect(groups.find((d) => d.device === "eth0")!.groups.map((g) => g.group)).toContain("239.9.9.9");
-      expect(
-        await inHost(lab.host("a"), "send", "239.9.9.9", 5000, ["m1", "m2"], { multicastInterface: lab.address("a") }),
-      ).toEqual({ sent: 2 });
-      expect(await inHost(lab.host("a"), "send", "10.9.55.255", 5000, ["bc"], { broadcast: true })).toEqual({
-        sent: 1,
+      const results = (sent: { result: string }[]) => sent.map((s) => s.result);
+      const toGroup = await inHost(lab.host("a"), "udpSend", "239.9.9.9", 5000, ["m1", "m2"], {
+        multicastInterface: lab.address("a"),
       });
+      expect(results(toGroup)).toEqual(["sent", "sent"]);
+      const broadcast = await inHost(lab.host("a"), "udpSend", "10.9.55.255", 5000, ["bc"], { broadcast: true });
+      expect(results(broadcast)).toEqual(["sent"]);
       await new Promise((r) => setTimeout(r, 300));
       expect([await b.count("m"), await c.count("m")]).toEqual([2, 0]);
       expect([await b.count("bc"), await c.count("bc")]).toEqual([1, 1]);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { dhcpClient } from "../../helpers/net/dhcp-client";
 import { startDhcpServer } from "../../helpers/net/dhcp-server";
-import { send } from "../../helpers/net/multicast";
+import { udpSend } from "../../helpers/net/services";
 import { assertInLabHost } from "../../helpers/os/netns";
 
 describe("outside a lab host", () => {
@@ -14,7 +14,7 @@ describe("outside a lab host", () => {
         startDhcpServer({ iface: "eth0", serverIp: "10.0.0.1", poolStart: "10.0.0.10", poolEnd: "10.0.0.20" }),
       ),
     ).rejects.toMatchObject({ code: "ERR_NOT_IN_LAB" });
-    await expect(send("255.255.255.255", 9, ["hello"], { broadcast: true })).rejects.toMatchObject({
+    await expect(udpSend("255.255.255.255", 9, ["hello"], { broadcast: true })).rejects.toMatchObject({
       code: "ERR_NOT_IN_LAB",
     });
   });

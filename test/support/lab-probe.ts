@@ -49,3 +49,30 @@ export function insideLab(): boolean {
   assertInLabHost("lab-probe.insideLab");
   return true;
 }
+
+/** Hands back what it was given, with what it found each value to be on arrival. */
+export function bytesBack(buffer: Buffer, bytes: Uint8Array, nested: { parts: Buffer[] }) {
+  return {
+    buffer,
+    bytes,
+    nested,
+    arrived: {
+      buffer: Buffer.isBuffer(buffer),
+      bytes: bytes instanceof Uint8Array && !Buffer.isBuffer(bytes),
+      parts: nested.parts.every((p) => Buffer.isBuffer(p)),
+    },
+  };
+}
+
+/** A service that keeps the bytes it is given, and hands them back joined: a method returning a Buffer. */
+export function byteStore() {
+  const kept: Buffer[] = [];
+  return {
+    put(b: Buffer): number {
+      kept.push(b);
+      return kept.length;
+    },
+    joined: (): Buffer => Buffer.concat(kept),
+    close() {},
+  };
+}
