@@ -4,7 +4,9 @@ const { execFileSync } = require("node:child_process");
 const { readFileSync } = require("node:fs");
 
 const LIMIT = 120;
-const files = execFileSync("git", ["ls-files", "*.ts", "*.mts", "*.js"], { encoding: "utf8" }).split("\n").filter(Boolean);
+const files = execFileSync("git", ["ls-files", "*.ts", "*.mts", "*.js"], { encoding: "utf8" })
+  .split("\n")
+  .filter(Boolean);
 const long = files.flatMap((file) =>
   readFileSync(file, "utf8")
     .split("\n")

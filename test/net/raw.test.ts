@@ -135,7 +135,7 @@ describe.skipIf(labAccess().mode !== "root")(
           protocol: PROTO.UDP,
           id: 0x5858,
           ttl: 64,
-          payload: udp.encode({ srcPort: 5800, dstPort: 5858, payload: Buffer.from("by hand") }, ends),
+          payload: udp.encode({ srcPort: 5800, dstPort: 5858, payload: Buffer.from("by hand"), ...ends }),
         });
         const broken = Buffer.from(packet);
         broken[10] ^= 0xff;

@@ -13,7 +13,7 @@ describe("summarize", () => {
       ...ends,
       protocol: PROTO.UDP,
       id: 999,
-      payload: udp.encode({ srcPort: 40000, dstPort: 53, payload: Buffer.from("q") }, ends),
+      payload: udp.encode({ srcPort: 40000, dstPort: 53, payload: Buffer.from("q"), ...ends }),
     });
     expect(summarize(frame(dg), { ephemeral: (p) => p === 40000 })).toBe(
       "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4, ttl 64, 10.0.0.1.ephemeral > 10.0.0.2.53: UDP, length 1",
