@@ -7,6 +7,7 @@ import { ethernet, ETHERTYPE, type Ethernet } from "./ethernet";
 import { icmp, type Icmp } from "./icmp";
 import { PROTO, readIpv4, type Ipv4 } from "./ipv4";
 import { readTcp, type Tcp } from "./tcp";
+import { PacketError } from "./packet-error";
 import { readUdp, type Udp } from "./udp";
 
 export interface Layers {
@@ -17,9 +18,28 @@ export interface Layers {
   tcp?: Tcp;
 }
 
+/** The layers, with those named in `K` known to be there. */
+export type Dissected<K extends keyof Layers> = Layers & Required<Pick<Layers, K>>;
+
 /** Decodes what a capture holds, layer by layer, as far as these codecs know the layers:
- *  `link` "ethernet" for AF_PACKET frames (pcap linktype 1), "ip" for raw IP (linktype 101). */
-export function dissect(buf: Buffer, link: "ethernet" | "ip" = "ip"): Layers {
+ *  `link` "ethernet" for AF_PACKET frames (pcap linktype 1), "ip" for raw IP (linktype 101).
+ *  The layers in `need` must be there (a PacketError ERR_PACKET_NO_LAYER says which is missing),
+ *  and the result's type says they are: `dissect(reply, "ip", ["ip", "icmp"]).icmp.type`. */
+export function dissect<K extends keyof Layers = never>(
+  buf: Buffer,
+  link: "ethernet" | "ip" = "ip",
+  need: K[] = [],
+): Dissected<K> {
+  const layers = decodeLayers(buf, link);
+  const missing = need.find((k) => layers[k] === undefined);
+  if (missing !== undefined) {
+    const found = Object.keys(layers).join(", ") || "nothing";
+    throw new PacketError("ERR_PACKET_NO_LAYER", 0, `no ${missing} layer in this packet (found ${found})`);
+  }
+  return layers as Dissected<K>; // every layer in `need` was just found to be there
+}
+
+function decodeLayers(buf: Buffer, link: "ethernet" | "ip"): Layers {
   const layers: Layers = {};
   let at = 0;
   if (link === "ethernet") {

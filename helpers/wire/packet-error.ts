@@ -8,7 +8,8 @@ export type PacketErrorCode =
   | "ERR_PACKET_TRUNCATED" // fewer bytes than a fixed header needs
   | "ERR_PACKET_BAD_VERSION" // an IPv4 header whose version nibble is not 4
   | "ERR_PACKET_BAD_IHL" // IHL below 5 (a header is at least 20 bytes), or past the end
-  | "ERR_PACKET_BAD_LENGTH"; // a length field that disagrees with the header or runs past the buffer
+  | "ERR_PACKET_BAD_LENGTH" // a length field that disagrees with the header or runs past the buffer
+  | "ERR_PACKET_NO_LAYER"; // dissect was asked for a layer the packet does not have
 
 export class PacketError extends CodecError<PacketErrorCode> {
   constructor(code: PacketErrorCode, offset: number, reason: string) {

@@ -395,7 +395,7 @@ describe("malformed input: one PacketError with a code and the offset of the fie
     return b;
   };
 
-  it.each([
+  it.each<[string, () => unknown, PacketErrorCode, number]>([
     ["a truncated IPv4 header", () => ipv4.decode(ip.subarray(0, 19)), "ERR_PACKET_TRUNCATED", 0],
     [
       "a truncated header at an offset",
@@ -444,7 +444,7 @@ describe("malformed input: one PacketError with a code and the offset of the fie
       "ERR_PACKET_BAD_LENGTH",
       24,
     ],
-  ] as const)("%s", (_, f, code, offset) => expectError(f, code, offset));
+  ])("%s", (_, f, code, offset) => expectError(f, code, offset));
 
   it("every prefix and many random corruptions of a frame give a value or a PacketError, nothing else", () => {
     const frame = ethernet.encode({
@@ -480,5 +480,25 @@ describe("malformed input: one PacketError with a code and the offset of the fie
       for (let j = 0; j < 3; j++) f[Math.floor(random() * f.length)] = Math.floor(random() * 256);
       attempt(f.subarray(0, Math.floor(random() * (f.length + 1))));
     }
+  });
+});
+
+describe("dissect with the layers a caller needs", () => {
+  const echo = ipv4.encode({
+    protocol: PROTO.ICMP,
+    src: "10.0.0.2",
+    dst: "10.0.0.1",
+    payload: icmp.encode({ kind: "echo-reply", id: 7, seq: 1, data: Buffer.from("hi") }),
+  });
+
+  it("returns them, typed as present", () => {
+    const { ip, icmp: m } = dissect(echo, "ip", ["ip", "icmp"]);
+    expect([ip.src, m.kind]).toEqual(["10.0.0.2", "echo-reply"]);
+  });
+
+  it("says which one is missing", () => {
+    expect(() => dissect(echo, "ip", ["udp"])).toThrow(
+      expect.objectContaining({ code: "ERR_PACKET_NO_LAYER", reason: "no udp layer in this packet (found ip, icmp)" }),
+    );
   });
 });
