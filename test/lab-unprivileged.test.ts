@@ -88,7 +88,9 @@ describe.skipIf(!labNotebooks.length)("lab notebooks where no lab can be built (
   );
 });
 
-const who = `${nobodyCanRead ? "nobody" : "root without capabilities"}, ${userHasUserns ? "in a user namespace" : "no user namespaces: lab cells skip"}`;
+const who =
+  `${nobodyCanRead ? "nobody" : "root without capabilities"}, ` +
+  (userHasUserns ? "in a user namespace" : "no user namespaces: lab cells skip");
 describe.skipIf(labAccess().mode !== "root" || !labNotebooks.length)(
   `lab notebooks as an ordinary user (${who})`,
   () => {

@@ -63,7 +63,8 @@ afterAll(async () => {
   if (!tally.withOutput) return;
   const share = tally.compared / (tally.withOutput - tally.documentedSkips);
   console.log(
-    `replay: compared the outputs of ${tally.compared} of ${tally.withOutput} code cells with output (${(share * 100).toFixed(0)}%); ` +
+    `replay: compared the outputs of ${tally.compared} of ${tally.withOutput} code cells with output ` +
+      `(${(share * 100).toFixed(0)}%); ` +
       `${tally.shapeOnly} checked for shape only, ${tally.skipped} skipped` +
       (allowSkips ? `, ${tally.documentedSkips} documented skips (no lab on this machine)` : ""),
   );

@@ -51,7 +51,8 @@ export function handshake(
     socket.once("secureConnect", () => {
       const done = () => {
         socket.off("error", fail);
-        socket.on("error", () => {}); // a later error (an alert after the verdict) must not crash the cell; callers may listen too
+        // A later error (an alert after the verdict) must not crash the cell; callers may listen too.
+        socket.on("error", () => {});
         const key = socket.getEphemeralKeyInfo();
         resolve({
           ok: true,

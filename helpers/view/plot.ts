@@ -36,8 +36,8 @@ export async function renderSvg(spec: Spec): Promise<string> {
     compiled = vegaLite().compile(spec as any).spec;
   } catch (e) {
     throw new PlotError(
-      `vega-lite cannot compile this chart (mark ${JSON.stringify(spec.mark ?? spec.layer?.map((l: Spec) => l.mark))})` +
-        `: ${e instanceof Error ? e.message : String(e)}`,
+      `vega-lite cannot compile this chart (mark ${JSON.stringify(spec.mark ?? spec.layer?.map((l: Spec) => l.mark))}` +
+        `): ${e instanceof Error ? e.message : String(e)}`,
     );
   }
   const view = new (vega().View)(vega().parse(compiled), { renderer: "none" });

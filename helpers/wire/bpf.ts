@@ -14,7 +14,8 @@ export const OP = {
   W: 0x00, H: 0x08, B: 0x10,
   IMM: 0x00, ABS: 0x20, IND: 0x40, MEM: 0x60, LEN: 0x80, MSH: 0xa0,
   // ALU operations
-  ADD: 0x00, SUB: 0x10, MUL: 0x20, DIV: 0x30, OR: 0x40, AND: 0x50, LSH: 0x60, RSH: 0x70, NEG: 0x80, MOD: 0x90, XOR: 0xa0,
+  ADD: 0x00, SUB: 0x10, MUL: 0x20, DIV: 0x30, OR: 0x40, AND: 0x50,
+  LSH: 0x60, RSH: 0x70, NEG: 0x80, MOD: 0x90, XOR: 0xa0,
   // jumps
   JA: 0x00, JEQ: 0x10, JGT: 0x20, JGE: 0x30, JSET: 0x40,
   // operand source, return source, misc
@@ -120,7 +121,8 @@ export function assemble(lines: Line[]): BpfInsn[] {
   return out;
 }
 
-/** Field ranges first (a BpfInsn is plain numbers), then the kernel's own load-time checks, so a bad filter is one RangeError here rather than EINVAL from setsockopt. */
+/** Field ranges first (a BpfInsn is plain numbers), then the kernel's own load-time checks, so a
+ *  bad filter is one RangeError here rather than EINVAL from setsockopt. */
 export function checkFilter(prog: BpfInsn[]): void {
   prog.forEach((p, i) => {
     for (const [f, max] of [
@@ -438,7 +440,8 @@ export function formatInsn(p: BpfInsn, pc: number): string {
       if (op === OP.JA) return line("ja", String(pc + 1 + p.k));
       const name = JUMP_NAMES.get(op);
       if (!name) break;
-      return `${n} ${name.padEnd(8)} ${(p.code & OP.X ? "x" : hex(p.k)).padEnd(16)} jt ${pc + 1 + p.jt}\tjf ${pc + 1 + p.jf}`;
+      const operand = (p.code & OP.X ? "x" : hex(p.k)).padEnd(16);
+      return `${n} ${name.padEnd(8)} ${operand} jt ${pc + 1 + p.jt}\tjf ${pc + 1 + p.jf}`;
     }
     case OP.RET: return p.code & OP.A ? line("ret") : line("ret", `#${p.k}`);
     case OP.MISC: return line(p.code & OP.TXA ? "txa" : "tax");

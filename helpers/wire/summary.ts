@@ -45,8 +45,10 @@ function ipLine(l: Layers, port: (p: number) => string): string {
   // The identification is drawn per packet (random from run to run): not printed.
   const frag = ip.mf || ip.fragmentOffset ? ` frag offset ${ip.fragmentOffset}${ip.mf ? " +MF" : ""}` : "";
   const head = `ttl ${ip.ttl}${ip.df ? " DF" : ""}${frag}, `;
-  if (l.udp)
-    return `${head}${ip.src}.${port(l.udp.srcPort)} > ${ip.dst}.${port(l.udp.dstPort)}: UDP, length ${l.udp.payload.length}`;
+  if (l.udp) {
+    const u = l.udp;
+    return `${head}${ip.src}.${port(u.srcPort)} > ${ip.dst}.${port(u.dstPort)}: UDP, length ${u.payload.length}`;
+  }
   if (l.tcp) {
     const t = l.tcp;
     const letters =
@@ -54,15 +56,19 @@ function ipLine(l: Layers, port: (p: number) => string): string {
         .map(([, c]) => c)
         .join("") + (t.flags & TCP_FLAGS.ACK ? "." : "");
     const mss = t.options.find((o) => o.kind === 2 && o.data.length === 2);
-    return `${head}${ip.src}.${port(t.srcPort)} > ${ip.dst}.${port(t.dstPort)}: Flags [${letters}]${mss ? `, mss ${mss.data.readUInt16BE(0)}` : ""}, length ${t.payload.length}`;
+    const mssText = mss ? `, mss ${mss.data.readUInt16BE(0)}` : "";
+    const ends = `${ip.src}.${port(t.srcPort)} > ${ip.dst}.${port(t.dstPort)}`;
+    return `${head}${ends}: Flags [${letters}]${mssText}, length ${t.payload.length}`;
   }
   if (l.icmp) {
     const m = l.icmp;
     const what =
       m.kind === "echo-request" || m.kind === "echo-reply"
-        ? `echo ${m.kind === "echo-request" ? "request" : "reply"}, id ${m.id}, seq ${m.seq}, length ${8 + m.data.length}`
+        ? `echo ${m.kind === "echo-request" ? "request" : "reply"}, id ${m.id}, seq ${m.seq}, ` +
+          `length ${8 + m.data.length}`
         : m.kind === "destination-unreachable"
-          ? `unreachable code ${m.code}${m.nextHopMtu !== undefined ? ` (need to frag, mtu ${m.nextHopMtu})` : ""}, quoting ${m.quote.ip.src} > ${m.quote.ip.dst} length ${m.quote.ip.totalLength}`
+          ? `unreachable code ${m.code}${m.nextHopMtu !== undefined ? ` (need to frag, mtu ${m.nextHopMtu})` : ""}, ` +
+            `quoting ${m.quote.ip.src} > ${m.quote.ip.dst} length ${m.quote.ip.totalLength}`
           : `type ${m.type} code ${m.code}`;
     return `${head}${ip.src} > ${ip.dst}: ICMP ${what}`;
   }

@@ -25,6 +25,7 @@ const access = labAccess();
 const whyNot = access.mode === "none" ? access.reason : undefined;
 const whyNoDnsmasq = whyNot ?? (has("dnsmasq") ? undefined : "dnsmasq is not installed");
 const whyNoTshark = hasTshark() ? undefined : "tshark is not installed";
+const tsharkPart = whyNoTshark ? `(tshark part skipped: ${whyNoTshark})` : "tshark agrees";
 const whyNoUdhcpc =
   has("busybox") && spawnSync("busybox", ["udhcpc", "--help"]).status !== 127
     ? undefined
@@ -60,7 +61,8 @@ const ourClient = (opts: Omit<client.DhcpClientOptions, "iface">) =>
 const kinds = (t: client.DhcpTranscript) =>
   t.messages.filter((m) => !m.note?.includes("ignored")).map((m) => `${m.direction === "sent" ? ">" : "<"} ${m.type}`);
 
-/** Our AF_PACKET capture on the client's eth0, from before the first message until stop(); then tshark reads the file. */
+/** Our AF_PACKET capture on the client's eth0, from before the first message until stop(); then
+ *  tshark reads the file. */
 async function startCapture(name: string) {
   const cap = await clientHost().run<typeof capture, "startCapture">(helper("os/capture"), "startCapture", {
     iface: "eth0",
@@ -120,7 +122,7 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it(`our server, our client: DORA, the address and route applied, a renewal at T1, RELEASE; ${whyNoTshark ? `(tshark part skipped: ${whyNoTshark})` : "tshark agrees"}`, async () => {
+  it(`our server, our client: DORA, address and route applied, a renewal at T1, RELEASE; ${tsharkPart}`, async () => {
     const server = await ourServer();
     const cap = whyNoTshark ? undefined : await startCapture("ours");
     const t = await ourClient({ apply: true, renew: true, release: true, hostName: "lab" });
@@ -178,7 +180,7 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     }
   });
 
-  it("the applied address works: the client reaches the server from it; the server holds a bound lease for the client's MAC", async () => {
+  it("the applied address works: the client reaches the server; the server holds a lease for its MAC", async () => {
     const server = await ourServer({ leaseTime: 300 });
     const t = await ourClient({ apply: true });
     const ip = (...args: string[]) => clientHost().exec(["ip", ...args]);
@@ -196,7 +198,7 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
     await server.close();
   });
 
-  it("NAK: a client back from another network asks for its old address (INIT-REBOOT), is refused, and starts over", async () => {
+  it("NAK: back from another network, a client asks for its old address (INIT-REBOOT), is refused", async () => {
     const server = await ourServer();
     const t = await ourClient({ rebootIp: "192.168.50.7" });
     const { log } = await server.close();
@@ -244,7 +246,7 @@ describe.skipIf(!!whyNot)(`DHCP between two hosts of a namespace lab${whyNot ? `
   });
 
   describe.skipIf(!!whyNoDnsmasq)(`dnsmasq${whyNoDnsmasq ? ` (skipped: ${whyNoDnsmasq})` : ""}`, () => {
-    it(`dnsmasq gives our client a lease; renewal and release reach its lease file; ${whyNoTshark ? `(tshark part skipped: ${whyNoTshark})` : "tshark agrees"}`, async () => {
+    it(`dnsmasq gives our client a lease; renewal and release reach its lease file; ${tsharkPart}`, async () => {
       const leaseFile = join(tmp, "dnsmasq.leases");
       const dnsmasq = spawnIn(serverHost(), [
         "dnsmasq",

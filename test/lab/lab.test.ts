@@ -152,7 +152,8 @@ describe.skipIf(!asRoot)("a lab as root", () => {
 describe.skipIf(!asRoot)("a lab in a notebook", () => {
   const startCell =
     `import { startLab } from "wirebook/helpers/lab";\n` +
-    `const lab = await startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
+    `const lab = await startLab({ hosts: { a: {}, b: {} },\n` +
+    `  links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
     `import * as services from "wirebook/helpers/net/services";\n` +
     `await lab.host("b").run(services, "tcpServer", 0);\n` +
     `lab.prefix`;
@@ -260,7 +261,8 @@ describe("where no lab can be built", () => {
     try {
       const start = await kernel.execute(
         `import { startLab } from "wirebook/helpers/lab";\n` +
-          `const lab = await startLab({ hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
+          `const lab = await startLab({ hosts: { a: {}, b: {} },\n` +
+          `  links: [{ between: ["a", "b"], subnet: "10.0.0.0/24" }] });\n` +
           `lab.describe()`,
       );
       expect(start.reply.status).toBe("ok");

@@ -89,7 +89,8 @@ describe.skipIf(!!noLab)(`portscan inside a lab${noLab ? ` (skipped: ${noLab})` 
         .host("t")
         .exec(
           ["nft", "-f", "-"],
-          "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 23 drop\n  tcp dport 25 reject with tcp reset\n }\n}\n",
+          "table inet t {\n chain input {\n  type filter hook input priority 0;\n" +
+            "  tcp dport 23 drop\n  tcp dport 25 reject with tcp reset\n }\n}\n",
         );
       const report = await inHost(lab.host("s"), "scan", lab.address("t"), [22, 23, 25, 26], { timeoutMs: 300 });
       expect(report.results.map((r) => r.state)).toEqual(["open", "filtered", "closed", "closed"]);

@@ -24,7 +24,9 @@ describe("procnet parsers", () => {
 
   it("reads /proc/net/dev", () => {
     const text =
-      "Inter-|   Receive |  Transmit\n face |bytes packets ...\n    lo: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n  eth0: 740 10 0 1 0 0 0 0 370 5 0 0 0 0 0 0\n";
+      "Inter-|   Receive |  Transmit\n face |bytes packets ...\n" +
+      "    lo: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n" +
+      "  eth0: 740 10 0 1 0 0 0 0 370 5 0 0 0 0 0 0\n";
     expect(parseNetDev(text).eth0).toEqual({
       rx_bytes: 740,
       rx_packets: 10,
@@ -58,9 +60,12 @@ describe("procnet parsers", () => {
 describe("parseConntrack", () => {
   it("reads /proc/net/nf_conntrack and conntrack -L lines", () => {
     const text = [
-      "ipv4     2 tcp      6 431999 ESTABLISHED src=192.168.42.3 dst=10.42.0.2 sport=5000 dport=80 src=10.42.0.2 dst=10.42.0.1 sport=80 dport=64105 [ASSURED] mark=0 zone=0 use=2",
-      "ipv4     2 udp      17 29 src=192.168.42.2 dst=10.42.0.2 sport=42977 dport=53 [UNREPLIED] src=10.42.0.2 dst=10.42.0.1 sport=53 dport=42977 mark=0 zone=0 use=2",
-      "tcp      6 9 CLOSE src=10.42.0.2 dst=10.42.0.1 sport=41110 dport=8080 src=192.168.42.2 dst=10.42.0.2 sport=80 dport=41110 [ASSURED] mark=0 use=1",
+      "ipv4     2 tcp      6 431999 ESTABLISHED src=192.168.42.3 dst=10.42.0.2 sport=5000 dport=80 " +
+        "src=10.42.0.2 dst=10.42.0.1 sport=80 dport=64105 [ASSURED] mark=0 zone=0 use=2",
+      "ipv4     2 udp      17 29 src=192.168.42.2 dst=10.42.0.2 sport=42977 dport=53 [UNREPLIED] " +
+        "src=10.42.0.2 dst=10.42.0.1 sport=53 dport=42977 mark=0 zone=0 use=2",
+      "tcp      6 9 CLOSE src=10.42.0.2 dst=10.42.0.1 sport=41110 dport=8080 " +
+        "src=192.168.42.2 dst=10.42.0.2 sport=80 dport=41110 [ASSURED] mark=0 use=1",
       "",
     ].join("\n");
     const [a, b, c] = parseConntrack(text);

@@ -104,12 +104,12 @@ describe.skipIf(!isRoot)(
       });
     });
 
-    it("an IP_HDRINCL UDP datagram built by hand reaches a dgram socket; one with a bad checksum is dropped", async () => {
+    it("a UDP datagram built by hand reaches a dgram socket via IP_HDRINCL; a bad checksum is dropped", async () => {
       const { hdrincl } = await inNamespace(["unshare", "--net"], ["hdrincl"]);
       expect(hdrincl).toEqual([{ text: "hand-built", address: "127.0.0.1", port: 4242 }]);
     });
 
-    it("bpf.udpPort on an AF_PACKET capture admits only that port; close ends a pending recv and frees the fd", async () => {
+    it("bpf.udpPort on a packet socket admits only that port; close ends a pending recv, frees the fd", async () => {
       const { udpFilter, close } = await inNamespace(["unshare", "--net"], ["udpFilter", "close"]);
       expect(udpFilter).toEqual([5300, 5300]);
       expect(close).toMatchObject({
@@ -180,7 +180,7 @@ describe.skipIf(!isRoot)(
       });
       afterAll(cleanUp);
 
-      it("the icmp-filtered capture sees only ICMP (echo, reply, port unreachable); an unfiltered one sees ARP and UDP too", async () => {
+      it("an icmp-filtered capture sees only ICMP (echo, reply, unreachable); unfiltered, ARP and UDP", async () => {
         const pcap = join(dir, "icmp.pcap");
         const { veth } = await inNamespace(
           ["ip", "netns", "exec", a],

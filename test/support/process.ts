@@ -28,7 +28,8 @@ export function run(
       child.kill("SIGKILL");
       reject(
         new Error(
-          `${command} ${args.join(" ")} did not finish within ${options.timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          `${command} ${args.join(" ")} did not finish within ${options.timeoutMs} ms\n` +
+            `stdout:\n${stdout}\nstderr:\n${stderr}`,
         ),
       );
     }, options.timeoutMs ?? 55_000);

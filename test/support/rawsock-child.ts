@@ -177,8 +177,14 @@ const run: Record<string, () => Promise<unknown>> = {
       }
       const describe = (f: { data: Buffer }) => {
         const l = dissect(f.data, "ethernet");
-        if (l.icmp)
-          return `icmp ${l.icmp.kind}${l.icmp.kind === "destination-unreachable" ? ` ${l.icmp.code} quoting udp ${l.icmp.quote.ip.src}->${l.icmp.quote.first8.readUInt16BE(2)}` : ""} ${l.icmp.checksumOk && l.ip!.checksumOk ? "ok" : "BAD"}`;
+        if (l.icmp) {
+          const m = l.icmp;
+          const quoting =
+            m.kind === "destination-unreachable"
+              ? ` ${m.code} quoting udp ${m.quote.ip.src}->${m.quote.first8.readUInt16BE(2)}`
+              : "";
+          return `icmp ${m.kind}${quoting} ${m.checksumOk && l.ip?.checksumOk ? "ok" : "BAD"}`;
+        }
         if (l.udp) return "udp";
         return `ethertype 0x${l.ethernet!.ethertype.toString(16).padStart(4, "0")}`;
       };

@@ -263,7 +263,7 @@ describe("the server's rules, without a network", () => {
     };
   };
 
-  it("DISCOVER → OFFER of the first free address, broadcast because the client asked; REQUEST → ACK and a bound lease", () => {
+  it("DISCOVER → OFFER of the first free address, broadcast as the client asked; REQUEST → ACK, a bound lease", () => {
     const r = createDhcpResponder(config);
     const { offer, ip, ack } = dora(r, 1);
     expect(offer.reply!.options).toMatchObject({

@@ -203,7 +203,8 @@ describe("decode: dns-packet's bytes mean the same to us", () => {
 
   it("IPv6 text is RFC 5952 canonical; compare addresses by bytes with other decoders", () => {
     expect(ipv6Text(ipv6Bytes("0:0:0:0:0:0:0:1"))).toBe("::1");
-    expect(ipv6Text(ipv6Bytes("FD00:0:0:1:0:0:0:53"))).toBe("fd00:0:0:1::53"); // the longer zero run is the one shortened
+    // The longer zero run is the one shortened.
+    expect(ipv6Text(ipv6Bytes("FD00:0:0:1:0:0:0:53"))).toBe("fd00:0:0:1::53");
     expect(ipv6Text(ipv6Bytes("1:0:0:2:0:0:3:4"))).toBe("1::2:0:0:3:4"); // a tie: the first run
     expect(ipv6Bytes("::ffff:127.0.0.1").toString("hex")).toBe("00000000000000000000ffff7f000001");
     // dns-packet's ip codec shortens the first zero run, not the longest, so its text can differ

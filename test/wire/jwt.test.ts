@@ -94,7 +94,8 @@ describe("verify rejects, each with its own reason", () => {
   it("exp in the past, or now: expired (a correct signature does not help)", () => {
     expect(reasonOf(sign({ exp: NOW - 1 }, key))).toBe("expired");
     expect(reasonOf(sign({ exp: NOW }, key))).toBe("expired");
-    expect(verify(sign({ exp: NOW - 1 }, key), key, { now: NOW, clockTolerance: 5 }).payload.exp).toBe(NOW - 1); // forgiven skew
+    // A skew within the tolerance is forgiven.
+    expect(verify(sign({ exp: NOW - 1 }, key), key, { now: NOW, clockTolerance: 5 }).payload.exp).toBe(NOW - 1);
   });
 
   it("nbf in the future: not-yet-valid", () => {

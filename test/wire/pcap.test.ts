@@ -112,7 +112,8 @@ describe("PcapWriter + tshark", () => {
       ["1700000000.000250000", "0x0800", a, "1", "8", "0", "4660", "1", "", "", "", "1", "1", ""],
       ["1700000000.001250000", "0x0800", b, "1", "0", "0", "4660", "1", "", "", "", "1", "1", ""],
       ["1700000000.002250000", "0x0800", a, "17", "", "", "", "", "", "40000", "33434", "1", "", "1"],
-      ["1700000000.003250000", "0x0800", b, "1", "11", "0", "", "", "", "40000", "33434", "1", "1", "2"], // the quoted UDP is cut short: unverified
+      // The quoted UDP is cut short: unverified.
+      ["1700000000.003250000", "0x0800", b, "1", "11", "0", "", "", "", "40000", "33434", "1", "1", "2"],
       ["1700000000.004250000", "0x0800", b, "1", "3", "4", "", "", "1400", "40000", "33434", "1", "1", "2"],
     ]);
     // The quote inside each error is dissected as the original IPv4 header.
@@ -268,7 +269,8 @@ describe("readPcap", () => {
       }
       return undefined;
     };
-    expect(err(Buffer.from("0a0d0d0a" + "00".repeat(24), "hex"))).toEqual({ code: "ERR_PCAP_BAD_MAGIC", offset: 0 }); // pcapng
+    // pcapng, not classic pcap:
+    expect(err(Buffer.from("0a0d0d0a" + "00".repeat(24), "hex"))).toEqual({ code: "ERR_PCAP_BAD_MAGIC", offset: 0 });
     expect(err(file.subarray(0, 10))).toEqual({ code: "ERR_PCAP_TRUNCATED", offset: 0 });
     expect(err(file.subarray(0, 30))).toEqual({ code: "ERR_PCAP_TRUNCATED", offset: 24 });
     expect(err(file.subarray(0, file.length - 1))).toEqual({ code: "ERR_PCAP_BAD_LENGTH", offset: 32 });
