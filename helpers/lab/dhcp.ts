@@ -47,7 +47,23 @@ export interface DhcpLabResult {
   pcap: { path: string; frames: number };
 }
 
-/** Builds the lab, runs the exchange, stops the server and the capture; the lab stays open. */
+/** With our server, its log is the records of what it received and sent. */
+export interface OwnDhcpLabResult extends DhcpLabResult {
+  server: "own";
+  serverLog: server.ExchangeRecord[];
+}
+
+/** With dnsmasq, its log is the lines it wrote about DHCP. */
+export interface DnsmasqDhcpLabResult extends DhcpLabResult {
+  server: "dnsmasq";
+  serverLog: string[];
+}
+
+/** Builds the lab, runs the exchange, stops the server and the capture; the lab stays open.
+ *  The result's type says which log `serverLog` holds when the call names the server. */
+export function runDhcpLab(lab: Lab, opts: DhcpLabOptions & { server: "own" }): Promise<OwnDhcpLabResult>;
+export function runDhcpLab(lab: Lab, opts: DhcpLabOptions & { server: "dnsmasq" }): Promise<DnsmasqDhcpLabResult>;
+export function runDhcpLab(lab: Lab, opts: DhcpLabOptions): Promise<DhcpLabResult>;
 export async function runDhcpLab(lab: Lab, opts: DhcpLabOptions): Promise<DhcpLabResult> {
   const work = mkdtempSync(join(tmpdir(), "wirebook-dhcp-"));
   const pcap = resolve(opts.pcap ?? join(work, "dora.pcap"));

@@ -74,6 +74,21 @@ export function handshake(
   });
 }
 
+/** The ephemeral key exchange of a client's connection, typed: `{ type: "ECDH", name: "X25519",
+ *  size: 253 }` (Node's getEphemeralKeyInfo() may also give `{}` or null, so its type says
+ *  `object`). Throws a TypeError when the socket has none to report: a server's socket, a
+ *  handshake not yet done, or a key exchange that was not ephemeral. */
+export function keyExchange(socket: tls.TLSSocket): tls.EphemeralKeyInfo {
+  const info = socket.getEphemeralKeyInfo();
+  const type = info ? Reflect.get(info, "type") : undefined;
+  const size = info ? Reflect.get(info, "size") : undefined;
+  if (typeof type !== "string" || typeof size !== "number") {
+    throw new TypeError("this TLS socket reports no ephemeral key exchange (a client's socket does, once connected)");
+  }
+  const name = info ? Reflect.get(info, "name") : undefined;
+  return { type, ...(typeof name === "string" ? { name } : {}), size };
+}
+
 export interface TapChunk {
   from: "client" | "server";
   bytes: Buffer;
