@@ -126,6 +126,18 @@ export class Lab {
     return found.address!.split("/")[0];
   }
 
+  /** A host's MAC address ("02:00:00:00:01:02") on its first link, or on link `link`. */
+  mac(host: string, link?: number): string {
+    this.usable();
+    const found = this.interfaces.find((i) => i.host === host && (link === undefined || i.link === link));
+    if (!found)
+      throw new LabError(
+        "ERR_LAB_INTERFACE",
+        `host "${host}" has no interface${link === undefined ? "" : ` on link ${link}`}`,
+      );
+    return found.mac;
+  }
+
   /** One row per interface, as a table. */
   describe(): Record<string, string | number>[] {
     this.usable();

@@ -61,6 +61,15 @@ describe.skipIf(!asRoot)("a lab as root", () => {
     );
   });
 
+  it("tells a host's MAC address, on its first link or a given one, as the interface has it", () => {
+    expect(lab.mac("c")).toBe("02:00:00:00:02:04");
+    expect(lab.mac("r")).toBe("02:00:00:00:01:02");
+    expect(lab.mac("r", 1)).toBe(lab.describe().find((r) => r.host === "r" && r.interface === "eth1")?.mac);
+    expect(ip("-n", `${lab.prefix}r`, "-o", "link", "show", "eth1")).toContain(`link/ether ${lab.mac("r", 1)}`);
+    expect(() => lab.mac("a", 1)).toThrow(expect.objectContaining({ code: "ERR_LAB_INTERFACE" }));
+    expect(() => lab.mac("nobody")).toThrow(/host "nobody" has no interface/);
+  });
+
   it("routes through the router by default, and bridges a segment of three", async () => {
     expect(await lab.host("b").exec(["ip", "route", "show", "default"])).toMatch(/default via 10\.0\.2\.1 dev eth0/);
     const echo = await inHost(lab.host("c"), "udpEcho", "0.0.0.0");
