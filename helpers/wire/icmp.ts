@@ -43,6 +43,14 @@ export type Icmp = (
   | { kind: "other"; rest: Buffer; body: Buffer }
 ) & { type: number; code: number; checksum: number; checksumOk: boolean };
 
+/** An ICMP error: destination unreachable or time exceeded, the kinds that quote a datagram. */
+export type IcmpError = Extract<Icmp, { quote: IcmpQuote }>;
+
+/** Whether `m` is an ICMP error, so that its quote can be read: `isIcmpError(m) ? m.quote.ip.ttl : "-"`. */
+export function isIcmpError(m: Icmp | null | undefined): m is IcmpError {
+  return m?.kind === "destination-unreachable" || m?.kind === "time-exceeded";
+}
+
 const KIND_TYPE = { "echo-reply": 0, "destination-unreachable": 3, "echo-request": 8, "time-exceeded": 11 } as const;
 const MODELLED = new Set<number>(Object.values(KIND_TYPE));
 

@@ -5,7 +5,16 @@ export { ipv4Bytes, ipv4Text, macBytes, macText } from "./addr";
 export { checksum, type PseudoHeader } from "./checksum";
 export { dissect, type Layers } from "./dissect";
 export { ethernet, ETHERTYPE, type Ethernet, type EthernetInput } from "./ethernet";
-export { ICMP_TYPE, icmp, UNREACH, type Icmp, type IcmpInput, type IcmpQuote } from "./icmp";
+export {
+  ICMP_TYPE,
+  icmp,
+  isIcmpError,
+  UNREACH,
+  type Icmp,
+  type IcmpError,
+  type IcmpInput,
+  type IcmpQuote,
+} from "./icmp";
 export { ipv4, PROTO, type Ipv4, type Ipv4Input } from "./ipv4";
 export { PacketError, type PacketErrorCode } from "./packet-error";
 export { tcp, TCP_FLAGS, TCP_OPTION, type Tcp, type TcpInput, type TcpOption } from "./tcp";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { checksum } from "../../helpers/wire/checksum";
 import { dissect } from "../../helpers/wire/dissect";
 import { ethernet } from "../../helpers/wire/ethernet";
-import { icmp } from "../../helpers/wire/icmp";
+import { icmp, isIcmpError } from "../../helpers/wire/icmp";
 import { ipv4, PROTO } from "../../helpers/wire/ipv4";
 import { PacketError, type PacketErrorCode } from "../../helpers/wire/packet-error";
 import { tcp, TCP_FLAGS } from "../../helpers/wire/tcp";
@@ -200,6 +200,23 @@ describe("ICMP errors quote the original header + 8 bytes", () => {
       checksumOk: true,
       original: original.subarray(0, 28),
     });
+  });
+
+  it("isIcmpError tells the errors, which quote a datagram, from the other kinds", () => {
+    const unreachable = icmp.decode(icmp.encode({ kind: "destination-unreachable", code: 3, original }));
+    const exceeded = icmp.decode(icmp.encode({ kind: "time-exceeded", code: 0, original }));
+    const echo = icmp.decode(icmp.encode({ kind: "echo-reply", id: 1, seq: 1 }));
+    const other = icmp.decode(icmp.encode({ kind: "other", type: 13, code: 0, body: Buffer.alloc(12) }));
+    expect([unreachable, exceeded, echo, other, undefined, null].map(isIcmpError)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    if (!isIcmpError(exceeded)) throw new Error("time exceeded is an error");
+    expect(exceeded.quote.ip.id).toBe(7); // the guard narrows: the quote is there to read
   });
 
   it("other types keep their bytes", () => {
