@@ -28,13 +28,22 @@ interface Insertion {
   text: string;
 }
 
-/** What the parse tells us: ranges [start, end) of literals, and the shorthand properties to expand. */
-function parse(src: string): { literals: Array<[number, number]>; expansions: Insertion[] } {
+/** What the parse tells us: ranges [start, end) of literals, of import and export declarations
+ *  (no marker goes inside one: TypeScript turns `import {\n a }` into a getter that emits the
+ *  marker between `return` and `a`, and a newline there makes the getter return undefined), and
+ *  the shorthand properties to expand. */
+function parse(src: string): {
+  literals: Array<[number, number]>;
+  quiet: Array<[number, number]>;
+  expansions: Insertion[];
+} {
   const file = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const literals: Array<[number, number]> = [];
+  const quiet: Array<[number, number]> = [];
   const expansions = new Map<number, string>();
   const visit = (node: ts.Node) => {
     if (LITERAL_KINDS.has(node.kind)) literals.push([node.getStart(file), node.end]);
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) quiet.push([node.getStart(file), node.end]);
     if (ts.isShorthandPropertyAssignment(node)) expansions.set(node.name.getStart(file), `${node.name.text}: `);
     // Template spans hold their literal parts as children, so recurse everywhere.
     node.forEachChild(visit);
@@ -43,7 +52,7 @@ function parse(src: string): { literals: Array<[number, number]>; expansions: In
   };
   visit(file);
   literals.sort((a, b) => a[0] - b[0]);
-  return { literals, expansions: [...expansions].map(([pos, text]) => ({ pos, text })) };
+  return { literals, quiet, expansions: [...expansions].map(([pos, text]) => ({ pos, text })) };
 }
 
 /** Comments, found by scanning outside literals, where "/*" and "//" can only start comments. */
@@ -69,9 +78,10 @@ function comments(src: string, literals: Array<[number, number]>): Array<[number
   return found;
 }
 
-/** A marker at the start of each non-blank line that does not start inside a literal or comment. */
-function markers(src: string, literals: Array<[number, number]>): Insertion[] {
-  const inside = [...literals, ...comments(src, literals)];
+/** A marker at the start of each non-blank line that does not start inside a literal, a comment,
+ *  or an import or export declaration. */
+function markers(src: string, literals: Array<[number, number]>, quiet: Array<[number, number]>): Insertion[] {
+  const inside = [...literals, ...quiet, ...comments(src, literals)];
   const out: Insertion[] = [];
   let start = 0;
   src.split("\n").forEach((line, i) => {
@@ -85,9 +95,9 @@ function markers(src: string, literals: Array<[number, number]>): Insertion[] {
 
 /** The source tslab converts: shorthand properties written out and every line marked. */
 export function prepareCell(src: string): string {
-  const { literals, expansions } = parse(src);
+  const { literals, quiet, expansions } = parse(src);
   // A marker goes before an expansion at the same place (a line that starts with `a,`).
-  const all = [...markers(src, literals), ...expansions].sort((a, b) => a.pos - b.pos);
+  const all = [...markers(src, literals, quiet), ...expansions].sort((a, b) => a.pos - b.pos);
   let out = "";
   let at = 0;
   for (const { pos, text } of all) {

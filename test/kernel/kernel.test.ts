@@ -213,6 +213,16 @@ describe("execution", () => {
   );
 
   it(
+    "names imported over several lines stay defined in later cells",
+    async () => {
+      await kernel.execute('import {\n  isDeepStrictEqual,\n  inspect,\n} from "node:util";');
+      const ex = await kernel.execute("[typeof isDeepStrictEqual, typeof inspect]");
+      expect(ex.outputs[0]).toMatchObject({ data: { "text/plain": "[ 'function', 'function' ]" } });
+    },
+    T,
+  );
+
+  it(
     "takes an earlier cell's variable as a shorthand property ({ data })",
     async () => {
       await kernel.execute("const shorthandData = 5;");

@@ -127,6 +127,20 @@ describe("line markers", () => {
     expect(evaluate(js.outputText)).toEqual({ x: 1, y: "a\nb" });
   });
 
+  it("marks an import or export declaration on its first line only", () => {
+    const src = ["import {", "  a,", "  b,", '} from "m";', "export {", "  a as c,", "};", "a"];
+    expect(marked(src)).toEqual([
+      "/*@L1*/import {",
+      "  a,",
+      "  b,",
+      '} from "m";',
+      "/*@L5*/export {",
+      "  a as c,",
+      "};",
+      "/*@L8*/a",
+    ]);
+  });
+
   it("changes nothing for an empty cell", () => {
     expect(prepareCell("")).toBe("");
     expect(prepareCell("\n\n")).toBe("\n\n");
