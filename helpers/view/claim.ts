@@ -6,6 +6,7 @@
 // no `!` or `as` to use it. `claimEqual` compares two values deeply and shows both on failure.
 // `attempt` runs something that may fail and hands back what happened as data.
 import { inspect, isDeepStrictEqual } from "node:util";
+import { isCellSkipped } from "../../kernel/runtime";
 
 export class ClaimFailed extends Error {
   readonly code = "ERR_CLAIM_FAILED";
@@ -50,7 +51,10 @@ export function failureOf(e: unknown): Failure {
 export type Attempt<T> = { ok: true; value: T } | ({ ok: false } & Failure);
 
 /** Runs `fn` and reports what happened instead of throwing: `{ ok: true, value }`, or
- *  `{ ok: false, name, code, message }`. For experiments where a refusal is the lesson. */
+ *  `{ ok: false, name, code, message }`. For experiments where a refusal is the lesson. A
+ *  documented skip (the machine lacks a lab or a peer) is not an outcome: it still skips the cell.
+ *  In a notebook, test `r.ok === false` (tslab checks cells without strict null checks, where
+ *  `!r.ok` does not narrow). */
 export function attempt<T>(fn: () => Promise<T>): Promise<Attempt<T>>;
 export function attempt<T>(fn: () => T): Attempt<T>;
 export function attempt<T>(fn: () => T | Promise<T>): Attempt<T> | Promise<Attempt<T>> {
@@ -59,11 +63,15 @@ export function attempt<T>(fn: () => T | Promise<T>): Attempt<T> | Promise<Attem
     if (value instanceof Promise) {
       return value.then(
         (v: T): Attempt<T> => ({ ok: true, value: v }),
-        (e: unknown): Attempt<T> => ({ ok: false, ...failureOf(e) }),
+        (e: unknown): Attempt<T> => {
+          if (isCellSkipped(e)) throw e;
+          return { ok: false, ...failureOf(e) };
+        },
       );
     }
     return { ok: true, value };
   } catch (e) {
+    if (isCellSkipped(e)) throw e;
     return { ok: false, ...failureOf(e) };
   }
 }

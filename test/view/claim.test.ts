@@ -1,5 +1,6 @@
 // helpers/view/claim: silent when a claim holds, one ClaimFailed naming it (and its evidence) when not.
 import { describe, expect, it } from "vitest";
+import { CellSkipped } from "../../kernel/runtime";
 import { attempt, claim, claimEqual, ClaimFailed, failureOf } from "../../helpers/view/claim";
 
 describe("claim", () => {
@@ -45,5 +46,15 @@ describe("attempt", () => {
       message: "too big",
     });
     expect(failureOf("a string")).toEqual({ name: "string", message: "a string" });
+  });
+
+  it("lets a documented skip through: it skips the cell, it is not an outcome", async () => {
+    const skip = new CellSkipped("this cell needs a lab");
+    expect(() =>
+      attempt(() => {
+        throw skip;
+      }),
+    ).toThrow(skip);
+    await expect(attempt(() => Promise.reject(skip))).rejects.toBe(skip);
   });
 });
