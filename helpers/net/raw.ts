@@ -10,7 +10,7 @@ import { assertInLabHost } from "../os/netns";
 import { IPPROTO, openCapture, openRaw, type Capture, type RawSocket } from "../os/rawsock";
 import { nowMs } from "../os/time";
 import { bpf, insn } from "../wire/bpf";
-import { dissect, icmp, type Icmp } from "../wire/packet";
+import { dissect, icmp, isIcmpError, type Icmp } from "../wire/packet";
 
 /** A packet as a raw socket delivers it: the whole IPv4 packet, and its source address. */
 export interface RawPacket {
@@ -146,10 +146,7 @@ export async function udpProbe(dst: string, port: number, opts: ProbeOptions, if
       const got = await raw.recv(left);
       if (!got) break;
       const m = icmpOf(got);
-      if (
-        (m?.kind === "destination-unreachable" || m?.kind === "time-exceeded") &&
-        m.quote.ip.protocol === IPPROTO.UDP
-      ) {
+      if (isIcmpError(m) && m.quote.ip.protocol === IPPROTO.UDP) {
         const q = m.quote.first8;
         if (q.readUInt16BE(0) === srcPort && q.readUInt16BE(2) === port) {
           error = got;
