@@ -144,10 +144,12 @@ async function startServer(
 }
 
 export interface TsharkDhcp {
-  /** One row per DHCP frame as tshark dissects it. */
-  frames: { type: string; src: string; dst: string }[];
+  /** One row per DHCP frame as tshark dissects it: the message type, IPv4 addresses, the client MAC. */
+  frames: { type: string; src: string; dst: string; mac: string }[];
   /** Frames tshark flags as malformed or with an expert error. */
   malformed: number;
+  /** Frames with an expert note of severity warning or above (malformed ones included). */
+  warnings: number;
 }
 
 const TYPES: Record<string, string> = {
@@ -178,16 +180,22 @@ export async function tsharkDhcp(pcap: string): Promise<TsharkDhcp> {
     "ip.src",
     "-e",
     "ip.dst",
+    "-e",
+    "dhcp.hw.mac_addr",
   );
-  const bad = await tshark("-Y", "_ws.malformed || _ws.expert.severity == error", "-T", "fields", "-e", "frame.number");
+  const count = async (filter: string) => {
+    const lines = await tshark("-Y", filter, "-T", "fields", "-e", "frame.number");
+    return lines ? lines.split("\n").length : 0;
+  };
   return {
     frames: rows
       ? rows
           .split("\n")
           .map((r) => r.split(","))
-          .map(([t, src, dst]) => ({ type: TYPES[t] ?? `type ${t}`, src, dst }))
+          .map(([t, src, dst, mac]) => ({ type: TYPES[t] ?? `type ${t}`, src, dst, mac }))
       : [],
-    malformed: bad ? bad.split("\n").length : 0,
+    malformed: await count("_ws.malformed || _ws.expert.severity == error"),
+    warnings: await count("_ws.malformed || _ws.expert.severity >= warning"),
   };
 }
 

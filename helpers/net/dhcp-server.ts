@@ -6,17 +6,7 @@
 // Everything it returns is plain JSON: the server is meant to run in a child process inside a
 // network namespace that prints its log and leases back to the notebook.
 import dgram from "node:dgram";
-import {
-  CLIENT_PORT,
-  decode,
-  DhcpError,
-  encode,
-  SERVER_PORT,
-  summarize,
-  type DhcpMessage,
-  type DhcpMessageInput,
-  type DhcpMessageType,
-} from "../wire/dhcp";
+import * as dhcp from "../wire/dhcp";
 import { intToIpv4 as intToIp, ipv4ToInt as ipToInt, prefixToMask } from "../wire/addr";
 import { bindToDevice } from "../os/sockopt";
 import { assertInLabHost } from "../os/netns";
@@ -69,7 +59,7 @@ export interface Delivery {
 
 /** What the server did with one message: a reply and where it goes, or silence; `note` says why. */
 export interface Decision {
-  reply?: DhcpMessageInput;
+  reply?: dhcp.DhcpMessageInput;
   to?: Delivery;
   note: string;
 }
@@ -92,7 +82,7 @@ const invalid = (message: string): never => {
 };
 
 export interface DhcpResponder {
-  handle(msg: DhcpMessage, now: number): Decision;
+  handle(msg: dhcp.DhcpMessage, now: number): Decision;
   leases(now: number): Lease[];
 }
 
@@ -115,14 +105,14 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
   const t2 = opts.rebindingTime ?? Math.floor((leaseTime * 7) / 8);
   const offerHold = opts.offerHoldMs ?? 60_000;
   const declineHold = opts.declineHoldMs ?? leaseTime * 1000;
-  const clientPort = opts.clientPort ?? CLIENT_PORT;
+  const clientPort = opts.clientPort ?? dhcp.CLIENT_PORT;
   const serverId = opts.serverIp;
 
   const byIp = new Map<string, Lease>();
   const prune = (now: number) => {
     for (const [ip, l] of byIp) if (l.expiresAt <= now) byIp.delete(ip);
   };
-  const keyOf = (m: DhcpMessage) => (m.options.clientId ? `id:${m.options.clientId}` : `mac:${m.chaddr}`);
+  const keyOf = (m: dhcp.DhcpMessage) => (m.options.clientId ? `id:${m.options.clientId}` : `mac:${m.chaddr}`);
   const leaseOf = (client: string) => [...byIp.values()].find((l) => l.client === client && l.state !== "declined");
   const inPool = (ip: string) => ipToInt(ip) >= first && ipToInt(ip) <= last && ip !== serverId;
   const free = (ip: string, client: string) => inPool(ip) && (!byIp.has(ip) || byIp.get(ip)!.client === client);
@@ -138,11 +128,11 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     ...(opts.domainName ? { domainName: opts.domainName } : {}),
   });
   const reply = (
-    req: DhcpMessage,
-    type: DhcpMessageType,
+    req: dhcp.DhcpMessage,
+    type: dhcp.DhcpMessageType,
     yiaddr: string,
-    extra: DhcpMessageInput["options"] | object = {},
-  ): DhcpMessageInput => ({
+    extra: dhcp.DhcpMessageInput["options"] | object = {},
+  ): dhcp.DhcpMessageInput => ({
     op: "BOOTREPLY",
     htype: req.htype,
     hlen: req.hlen,
@@ -163,7 +153,7 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
   const withLease = () => ({ leaseTime, renewalTime: t1, rebindingTime: t2, ...config() });
 
   // RFC 2131 §4.1, "If the 'giaddr' field is zero and the 'ciaddr' field is nonzero, ..."
-  const deliver = (req: DhcpMessage, type: DhcpMessageType): Delivery => {
+  const deliver = (req: dhcp.DhcpMessage, type: dhcp.DhcpMessageType): Delivery => {
     const bcast = (why: string): Delivery => ({ address: "255.255.255.255", port: clientPort, how: "broadcast", why });
     if (type === "NAK") return bcast("a NAK is always broadcast: the client's address may be wrong");
     if (req.ciaddr !== "0.0.0.0")
@@ -178,14 +168,14 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     // does not own yet: a raw socket can do that, a kernel UDP socket cannot. Broadcast reaches it too.
     return bcast("no broadcast flag: unicast to yiaddr needs a raw socket, so broadcast instead");
   };
-  const answer = (req: DhcpMessage, msg: DhcpMessageInput, note: string): Decision => ({
+  const answer = (req: dhcp.DhcpMessage, msg: dhcp.DhcpMessageInput, note: string): Decision => ({
     reply: msg,
     to: deliver(req, msg.options.messageType!),
     note,
   });
-  const nak = (req: DhcpMessage, why: string): Decision =>
+  const nak = (req: dhcp.DhcpMessage, why: string): Decision =>
     answer(req, reply(req, "NAK", "0.0.0.0", { message: why }), `NAK: ${why}`);
-  const bind = (req: DhcpMessage, client: string, ip: string, now: number) => {
+  const bind = (req: dhcp.DhcpMessage, client: string, ip: string, now: number) => {
     byIp.set(ip, {
       ip,
       client,
@@ -197,7 +187,7 @@ export function createDhcpResponder(opts: DhcpServerOptions): DhcpResponder {
     return answer(req, reply(req, "ACK", ip, withLease()), `ACK ${ip} for ${leaseTime} s`);
   };
 
-  function handle(req: DhcpMessage, now: number): Decision {
+  function handle(req: dhcp.DhcpMessage, now: number): Decision {
     prune(now);
     if (req.op !== "BOOTREQUEST") return { note: "ignored: a BOOTREPLY (another server's answer)" };
     if (req.giaddr !== "0.0.0.0")
@@ -301,7 +291,7 @@ export interface DhcpServerHandle {
 export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHandle> {
   assertInLabHost("dhcp-server.startDhcpServer");
   const responder = createDhcpResponder(opts);
-  const port = opts.port ?? SERVER_PORT;
+  const port = opts.port ?? dhcp.SERVER_PORT;
   const started = Date.now();
   const log: ExchangeRecord[] = [];
   const pending = new Set<Promise<void>>();
@@ -310,11 +300,11 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
   socket.on("message", (bytes, from) => {
     const atMs = Date.now() - started;
     const peer = `${from.address}:${from.port}`;
-    let msg: DhcpMessage;
+    let msg: dhcp.DhcpMessage;
     try {
-      msg = decode(bytes);
+      msg = dhcp.decode(bytes);
     } catch (e) {
-      if (!(e instanceof DhcpError)) throw e;
+      if (!(e instanceof dhcp.DhcpError)) throw e;
       log.push({
         atMs,
         direction: "in",
@@ -325,9 +315,9 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
       return;
     }
     const decision = responder.handle(msg, Date.now());
-    log.push({ atMs, direction: "in", peer, message: summarize(msg), note: decision.note });
+    log.push({ atMs, direction: "in", peer, message: dhcp.summarize(msg), note: decision.note });
     if (!decision.reply || !decision.to) return;
-    const out = encode(decision.reply);
+    const out = dhcp.encode(decision.reply);
     const to = decision.to;
     const sent = new Promise<void>((resolve) =>
       socket.send(out, to.port, to.address, (err) => {
@@ -335,7 +325,7 @@ export function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServerHand
           atMs: Date.now() - started,
           direction: "out",
           peer: `${to.address}:${to.port}`,
-          message: summarize(decode(out)),
+          message: dhcp.summarize(dhcp.decode(out)),
           how: to.how,
           note: err ? `send failed: ${err.message}` : to.why,
         });

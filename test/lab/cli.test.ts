@@ -1,11 +1,12 @@
 // `npm run lab -- dhcp`: a complete DORA with each server, saved to a pcap that tshark dissects
 // (read here with tshark directly, not through our own parsing), and one clear error for bad input.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { labAccess } from "../../helpers/lab";
+import { tsharkDhcp } from "../../helpers/lab/dhcp";
 import { root, run } from "../support/process";
 
 const work = mkdtempSync(join(tmpdir(), "wirebook-lab-cli-"));
@@ -29,28 +30,24 @@ describe.skipIf(!!whyNot)(`npm run lab -- dhcp${whyNot ? ` (skipped: ${whyNot})`
       const r = await cli("dhcp", "--server", server, "--pcap", pcap);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/outcome: bound — 10\.0\.0\.\d+\/24 from 10\.0\.0\.1, renewed: true, released: true/);
-      const tshark = (...args: string[]) =>
-        execFileSync("tshark", ["-n", "-r", pcap, ...args], { encoding: "utf8" }).trim();
-      const rows = tshark(
-        "-Y",
-        "dhcp",
-        "-T",
-        "fields",
-        "-E",
-        "separator=,",
-        "-e",
-        "dhcp.option.dhcp",
-        "-e",
-        "ip.src",
-        "-e",
-        "ip.dst",
-        "-e",
-        "dhcp.hw.mac_addr",
-      );
+      const read = await tsharkDhcp(pcap);
       // DISCOVER, OFFER, REQUEST, ACK; the renewal REQUEST and ACK (unicast); RELEASE.
-      expect(rows.split("\n").map((l) => l.split(",")[0])).toEqual(["1", "2", "3", "5", "3", "5", "7"]);
-      expect(rows.split("\n")[0]).toBe("1,0.0.0.0,255.255.255.255,02:00:00:00:01:02");
-      expect(tshark("-Y", "_ws.malformed || _ws.expert.severity >= warning")).toBe("");
+      expect(read.frames.map((f) => f.type)).toEqual([
+        "DISCOVER",
+        "OFFER",
+        "REQUEST",
+        "ACK",
+        "REQUEST",
+        "ACK",
+        "RELEASE",
+      ]);
+      expect(read.frames[0]).toEqual({
+        type: "DISCOVER",
+        src: "0.0.0.0",
+        dst: "255.255.255.255",
+        mac: "02:00:00:00:01:02",
+      });
+      expect(read.warnings).toBe(0);
     },
   );
 

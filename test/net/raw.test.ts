@@ -4,27 +4,20 @@
 // listener sees packets for others; IP_HDRINCL packets are accepted with the header checksum
 // refilled by the sender's kernel, while an AF_PACKET frame with a bad one is dropped. Packets
 // cross the agent as Buffers.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labAccess, startLab, type Lab, type LabHost } from "../../helpers/lab";
 import type * as raw from "../../helpers/net/raw";
 import type * as services from "../../helpers/net/services";
 import type * as capture from "../../helpers/os/capture";
 import type * as procnet from "../../helpers/os/procnet";
-import type { Args } from "../../helpers/os/remote";
 import { bpf } from "../../helpers/wire/bpf";
 import { dissect, ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
+import { helperFile, inHost } from "../support/in-host";
 
-// Vitest loads modules its own way, so the agent gets each helper's path, not the module object.
-const helper = (name: string) => join(__dirname, "..", "..", "helpers", `${name}.ts`);
-const runner =
-  <M extends object>(file: string) =>
-  <K extends keyof M & string>(host: LabHost, fn: K, ...args: Args<M, K>) =>
-    host.run<M, K>(file, fn, ...args);
-const inRaw = runner<typeof raw>(helper("net/raw"));
-const inServices = runner<typeof services>(helper("net/services"));
-const inCapture = runner<typeof capture>(helper("os/capture"));
-const inProcnet = runner<typeof procnet>(helper("os/procnet"));
+const inRaw = inHost<typeof raw>(helperFile("net/raw"));
+const inServices = inHost<typeof services>(helperFile("net/services"));
+const inCapture = inHost<typeof capture>(helperFile("os/capture"));
+const inProcnet = inHost<typeof procnet>(helperFile("os/procnet"));
 
 // Root only: the same functions run as an ordinary user through the notebooks' user-namespace
 // replay; here the lab is built with `ip netns` directly.

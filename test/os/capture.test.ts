@@ -10,21 +10,16 @@ import { labAccess, startLab, type Lab, type LabHost } from "../../helpers/lab";
 import type * as raw from "../../helpers/net/raw";
 import type * as services from "../../helpers/net/services";
 import type * as capture from "../../helpers/os/capture";
-import type { Args } from "../../helpers/os/remote";
 import { bpf } from "../../helpers/wire/bpf";
 import { fragment, refragment } from "../../helpers/wire/fragment";
 import { ipv4 } from "../../helpers/wire/packet";
 import { readPcap } from "../../helpers/wire/pcap";
 import { summarize } from "../../helpers/wire/summary";
+import { helperFile, inHost } from "../support/in-host";
 
-const helper = (name: string) => join(__dirname, "..", "..", "helpers", `${name}.ts`);
-const runner =
-  <M extends object>(file: string) =>
-  <K extends keyof M & string>(host: LabHost, fn: K, ...args: Args<M, K>) =>
-    host.run<M, K>(file, fn, ...args);
-const inCapture = runner<typeof capture>(helper("os/capture"));
-const inServices = runner<typeof services>(helper("net/services"));
-const inRaw = runner<typeof raw>(helper("net/raw"));
+const inCapture = inHost<typeof capture>(helperFile("os/capture"));
+const inServices = inHost<typeof services>(helperFile("net/services"));
+const inRaw = inHost<typeof raw>(helperFile("net/raw"));
 
 describe.skipIf(labAccess().mode !== "root")("captures inside a lab (skipped unless root)", () => {
   let lab: Lab;

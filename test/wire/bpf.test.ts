@@ -1,12 +1,11 @@
 // helpers/wire/bpf: the interpreter, the checker and the listing are pure and tested everywhere;
 // the interpreter's verdicts are then compared with the kernel's: the same hand-built frames go
 // from one lab host to another, where capture sockets carrying each program receive them.
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type * as raw from "../../helpers/net/raw";
 import type * as capture from "../../helpers/os/capture";
 import type * as rawsock from "../../helpers/os/rawsock";
-import { labAccess, startLab, type LabHost } from "../../helpers/lab";
+import { labAccess, startLab } from "../../helpers/lab";
 import { ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
 import {
   ACCEPT,
@@ -21,7 +20,7 @@ import {
   type BpfInsn,
   type Step,
 } from "../../helpers/wire/bpf";
-import type { Args } from "../../helpers/os/remote";
+import { helperFile, inHost } from "../support/in-host";
 
 const A_MAC = "02:00:00:00:01:01";
 const B_MAC = "02:00:00:00:01:02";
@@ -199,15 +198,9 @@ describe("the BPF interpreter", () => {
 
 // ---- against the kernel -------------------------------------------------------------------------
 
-// Vitest loads modules its own way, so the agent gets each helper's path.
-const helper = (name: string) => join(__dirname, "..", "..", "helpers", `${name}.ts`);
-const runner =
-  <M extends object>(file: string) =>
-  <K extends keyof M & string>(host: LabHost, fn: K, ...args: Args<M, K>) =>
-    host.run<M, K>(file, fn, ...args);
-const inCapture = runner<typeof capture>(helper("os/capture"));
-const inRaw = runner<typeof raw>(helper("net/raw"));
-const inRawsock = runner<typeof rawsock>(helper("os/rawsock"));
+const inCapture = inHost<typeof capture>(helperFile("os/capture"));
+const inRaw = inHost<typeof raw>(helperFile("net/raw"));
+const inRawsock = inHost<typeof rawsock>(helperFile("os/rawsock"));
 
 const noLab = labAccess().mode === "none" ? (labAccess() as { reason: string }).reason : "";
 describe.skipIf(!!noLab)(`the kernel agrees with the interpreter${noLab ? ` (skipped: ${noLab})` : ""}`, () => {
