@@ -1,7 +1,8 @@
 // What a notebook imports most: `import { table, ms, serve, closeEverything } from "wirebook/helpers"`.
 // The small public surface of the helpers, one name for each thing a learner uses in many
 // notebooks; everything else is imported from its own module (helpers/README.md is the map).
-export { cellSignal, closeEverything, onShutdown } from "../kernel/runtime";
+export { CellSkipped, cellSignal, closeEverything, onShutdown } from "../kernel/runtime";
+export { hasProgram, needProgram } from "./os/programs";
 export { serve, type Served } from "./net/serve";
 export { nowMs, sleep } from "./os/time";
 export { gbps, kpps, mbps, mib, ms } from "./measure/units";
