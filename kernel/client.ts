@@ -52,7 +52,7 @@ export class KernelClient {
   private signer: Signer;
   private shell = new zmq.Dealer({ routingId: `wb-shell-${randomUUID()}` });
   private control = new zmq.Dealer({ routingId: `wb-ctl-${randomUUID()}` });
-  private iopub = new zmq.Subscriber();
+  private iopub = new zmq.Subscriber({ receiveHighWaterMark: 0 }); // nothing dropped (see wire-thread.ts)
   private sendShell = serialSender((f) => this.shell.send(f));
   private sendControl = serialSender((f) => this.control.send(f));
   private replies = new Map<string, Waiter>();
@@ -60,6 +60,7 @@ export class KernelClient {
   /** Outputs by display_id, so update_display_data can rewrite earlier outputs in place. */
   private displays: Displays = new Map();
   private stderrTail: string[] = [];
+  private outOfMemory = false;
   private exited: Promise<number | null>;
   private closed = false;
   /** Why the kernel process is gone, once it is: later requests fail with it instead of waiting forever. */
@@ -76,13 +77,16 @@ export class KernelClient {
     this.exited = new Promise((resolve) => {
       process.once("exit", (code, signal) => {
         live.delete(process);
-        this.died = `kernel exited (${signal ?? `code ${code}`})${this.lastStderr()}`;
+        const why = this.outOfMemory ? "ran out of memory: JavaScript heap limit" : (signal ?? `code ${code}`);
+        this.died = `kernel exited (${why})${this.lastStderr()}`;
         this.failAll(new KernelDiedError(this.died));
         resolve(code);
       });
     });
     process.stderr?.setEncoding("utf8").on("data", (s: string) => {
-      this.stderrTail.push(...s.split("\n").filter(Boolean));
+      if (/heap out of memory|heap limit/i.test(s)) this.outOfMemory = true;
+      // Native stack frames (a fatal error prints them) would push the message itself out.
+      this.stderrTail.push(...s.split("\n").filter((l) => l && !/^\s*\d+: 0x[0-9a-f]+ /.test(l)));
       this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 20));
       if (nodeProcess.env.WIREBOOK_DEBUG) nodeProcess.stderr.write(s);
     });
@@ -229,7 +233,9 @@ export class KernelClient {
     const cell = cellOutputs(this.displays);
     let idle!: () => void;
     const becameIdle = new Promise<void>((r) => (idle = r));
+    let lastIopub = Date.now();
     this.iopubListeners.set(req.header.msg_id, (m) => {
+      lastIopub = Date.now();
       options.onIopub?.(m);
       cell.add(m);
       if (m.header.msg_type === "status" && m.content.execution_state === "idle") idle();
@@ -245,8 +251,12 @@ export class KernelClient {
         }, options.timeoutMs);
       }
       const reply = await replyPromise;
-      // The idle status follows the reply; wait briefly so trailing outputs are not lost.
-      await Promise.race([becameIdle, new Promise((r) => setTimeout(r, 5000).unref()), this.exited]);
+      // The idle status follows the reply: wait for it while outputs still arrive (a cell that
+      // printed a lot is still streaming), and at most 5 s after the last one.
+      const quiet = async () => {
+        while (Date.now() - lastIopub < 5000) await delay(Math.max(10, 5000 - (Date.now() - lastIopub)));
+      };
+      await Promise.race([becameIdle, quiet(), this.exited]);
       return { reply: reply.content, outputs: cell.outputs, timedOut };
     } finally {
       clearTimeout(timer);

@@ -27,6 +27,10 @@ export interface KernelOptions {
   onShutdownReply?(restart: boolean): void;
   /** The kernel's own diagnostics, never a cell's output. */
   log?(line: string): void;
+  /** How many bytes of stream output one cell may produce (default 8 MiB); beyond it the rest is
+   *  dropped and the cell ends with an OutputLimit error, so a runaway print cannot exhaust the
+   *  frontend, the runner or the notebook file. */
+  outputLimitBytes?: number;
 }
 
 export interface Kernel {
@@ -85,6 +89,11 @@ export function createKernel(options: KernelOptions): Kernel {
   tslab.lastWriteDisplayData = (d, update) =>
     show(d.data, { displayId: d.transient?.display_id, update, metadata: d.metadata });
 
+  const outputLimit = options.outputLimitBytes ?? 8 * 1024 * 1024;
+  // Stream bytes of the current parent, and those dropped past the limit.
+  let streamed = 0;
+  let dropped = 0;
+
   let executionCount = 0;
   const history: HistoryEntry[] = [];
   const executeQueue: Message[] = [];
@@ -100,6 +109,8 @@ export function createKernel(options: KernelOptions): Kernel {
     } = req.content;
     status(req, "busy");
     currentParent = req;
+    streamed = 0;
+    dropped = 0;
     if (store_history) {
       executionCount++;
       history.push([0, executionCount, code]);
@@ -107,9 +118,14 @@ export function createKernel(options: KernelOptions): Kernel {
     const count = executionCount;
     if (!silent) publish(req, "execute_input", { code, execution_count: count });
     let failure: CellError | null = null;
+    const outputLimitFailure = (): CellError => {
+      const evalue = `the cell printed ${streamed + dropped} bytes; the kernel keeps the first ${outputLimit}`;
+      return { ename: "OutputLimit", evalue, traceback: [`OutputLimit: ${evalue}`] };
+    };
     try {
       const outcome = await executor.execute(code, count);
       if (!outcome.ok) failure = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
+      else if (dropped > 0) failure = outputLimitFailure();
       else if (outcome.hasValue && !silent) {
         publish(req, "execute_result", { execution_count: count, data: bundleOf(outcome.value), metadata: {} });
       }
@@ -216,6 +232,16 @@ export function createKernel(options: KernelOptions): Kernel {
     shutdown,
     write(name, text) {
       if (!currentParent) return false;
+      const bytes = Buffer.byteLength(text);
+      if (streamed + bytes > outputLimit) {
+        if (dropped === 0) {
+          const notice = `\n[wirebook] output stopped here: a cell may print at most ${outputLimit} bytes\n`;
+          publish(currentParent, "stream", { name: "stderr", text: notice });
+        }
+        dropped += bytes;
+        return true;
+      }
+      streamed += bytes;
       publish(currentParent, "stream", { name, text });
       return true;
     },

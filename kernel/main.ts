@@ -19,7 +19,9 @@ const connectionFile = parseArgs(process.argv.slice(2));
 const realStderr = process.stderr.write.bind(process.stderr);
 const log = (line: string) => realStderr(`[wirebook] ${line}\n`);
 
-const wire = startWire(connectionFile, log);
+// Node's own exit, for the kernel alone; cells get the one below.
+const exit = process.exit.bind(process) as (code: number) => never;
+const wire = startWire(connectionFile, log, exit);
 const executor = createExecutor(process.cwd());
 const kernel = createKernel({
   executor,
@@ -27,8 +29,26 @@ const kernel = createKernel({
   log,
   // Everything this thread has open, but the wire thread: it still has to send the replies.
   release: () => releaseEverything(new Set([wire.worker])),
-  onShutdownReply: () => setTimeout(() => process.exit(0), 100),
+  onShutdownReply: () => setTimeout(() => exit(0), 100),
 });
+
+// A cell that calls process.exit ends the kernel, as in Node, but cleanly: what cells opened is
+// closed, then the sockets, and the process exits with the code asked for. The call throws, so
+// nothing after it in the cell runs, and the cell's error says what happened.
+class KernelExit extends Error {
+  override name = "KernelExit";
+}
+let exitCode: number | undefined;
+process.exit = function (code?: string | number | null): never {
+  if (exitCode === undefined) {
+    exitCode = Number(code ?? process.exitCode ?? 0) || 0;
+    const ending = exitCode;
+    void kernel.shutdown().finally(() => wire.close(ending));
+  }
+  throw new KernelExit(
+    `process.exit(${code ?? ""}) ends the kernel: it closes what cells opened and exits (code ${exitCode})`,
+  );
+};
 captureProcess(kernel);
 // SIGINT (from the user, or the wire thread's interrupt_request) stops the running cell: vm's
 // breakOnSigint breaks a busy loop, and this listener a pending await.

@@ -1,6 +1,7 @@
 // Notebooks on disk: nbformat 4.5 read with clear errors, written the way Jupyter writes them.
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { DISPLAY_NAME, KERNEL_NAME } from "./kernel-info";
 import { isJsonMime } from "./runtime";
 
@@ -36,6 +37,7 @@ export class NotebookError extends Error {
   code = "ERR_BAD_NOTEBOOK";
 }
 
+const isText = (v: unknown) => typeof v === "string" || (Array.isArray(v) && v.every((l) => typeof l === "string"));
 const joinText = (v: unknown) => (Array.isArray(v) ? v.join("") : typeof v === "string" ? v : "");
 const newId = () => randomBytes(4).toString("hex");
 
@@ -49,10 +51,16 @@ export function readNotebook(path: string): Notebook {
   }
   if (raw?.nbformat !== 4) throw new NotebookError(`${path}: nbformat ${raw?.nbformat} is not supported (need 4)`);
   if (!Array.isArray(raw.cells)) throw new NotebookError(`${path}: "cells" must be a list`);
+  // A notebook written for another language would fail cell by cell in confusing ways: say so once.
+  const language = raw.metadata?.kernelspec?.language ?? raw.metadata?.language_info?.name;
+  if (language !== undefined && String(language).toLowerCase() !== "typescript")
+    throw new NotebookError(`${path}: a ${language} notebook; this kernel runs TypeScript`);
   const cells = raw.cells.map((c: any, i: number): Cell => {
     if (!["code", "markdown", "raw"].includes(c?.cell_type))
       throw new NotebookError(`${path}: cell ${i + 1} has no valid cell_type`);
     if (c.source === undefined) throw new NotebookError(`${path}: cell ${i + 1} has no source`);
+    if (!isText(c.source))
+      throw new NotebookError(`${path}: cell ${i + 1}: "source" must be a string or a list of strings`);
     const cell: Cell = {
       id: typeof c.id === "string" ? c.id : newId(),
       cell_type: c.cell_type,
@@ -74,6 +82,9 @@ export function readNotebook(path: string): Notebook {
 function readOutput(o: any, where: string): Output {
   switch (o?.output_type) {
     case "stream":
+      if (o.name !== "stdout" && o.name !== "stderr")
+        throw new NotebookError(`${where}: a stream output is named stdout or stderr, not ${JSON.stringify(o.name)}`);
+      if (!isText(o.text)) throw new NotebookError(`${where}: a stream output's "text" must be text`);
       return { output_type: "stream", name: o.name, text: joinText(o.text) };
     case "display_data":
     case "execute_result": {
@@ -160,6 +171,14 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** Writes a temporary file beside `path` and renames it over: an interrupted write never leaves
+ *  half a notebook, and a reader sees the old file or the new one. */
 export function writeNotebook(path: string, nb: Notebook): void {
-  writeFileSync(path, serializeNotebook(nb));
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, serializeNotebook(nb));
+    renameSync(temporary, path);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }

@@ -1,9 +1,9 @@
 // The runner's command line (kernel/runner.ts runs each notebook), with a table of the results:
 // npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { writeNotebook } from "./nbformat";
-import { runNotebook, type RunResult } from "./runner";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { NotebookError, writeNotebook } from "./nbformat";
+import { runNotebook, stopAll, type RunResult } from "./runner";
 
 const USAGE = "usage: npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]";
 const root = resolve(__dirname, "..");
@@ -58,6 +58,14 @@ function excerpt(source: string, lines = 8): string {
   return shown.join("\n");
 }
 
+/** A notebook that could not be read: it fails alone, the others still run. */
+interface Unreadable {
+  path: string;
+  error: string;
+}
+type Result = RunResult | Unreadable;
+const isRun = (r: Result): r is RunResult => "notebook" in r;
+
 function report(r: RunResult) {
   const f = r.failure!;
   console.error(`\n✗ ${basename(r.path)}: cell ${f.cellNumber} failed — ${f.ename}: ${f.evalue}`);
@@ -65,13 +73,23 @@ function report(r: RunResult) {
   if (f.traceback.length) console.error(f.traceback.map((l) => `    ${l}`).join("\n"));
 }
 
-function table(results: RunResult[]) {
-  const rows = results.map((r) => [
-    name(r.path),
-    `${r.executed}/${r.codeCells}`,
-    r.failure ? (r.failure.timedOut ? "timeout" : "FAILED") : "ok",
-    r.seconds.toFixed(1),
-  ]);
+const status = (r: Result) =>
+  !isRun(r)
+    ? "unreadable"
+    : !r.failure
+      ? "ok"
+      : r.failure.timedOut
+        ? "timeout"
+        : r.failure.ename === "Stopped"
+          ? "stopped"
+          : "FAILED";
+
+function table(results: Result[]) {
+  const rows = results.map((r) =>
+    isRun(r)
+      ? [name(r.path), `${r.executed}/${r.codeCells}`, status(r), r.seconds.toFixed(1)]
+      : [name(r.path), "-", status(r), "-"],
+  );
   const head = ["notebook", "cells", "status", "seconds"];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join("  ");
@@ -80,24 +98,64 @@ function table(results: RunResult[]) {
   for (const r of rows) console.log(line(r));
 }
 
+/** One runner at a time writes into a folder: a lock file holding its pid, taken up front (which
+ *  also shows the folder is writable) and removed on exit. A lock whose runner is gone is taken over. */
+function lockFolder(dir: string) {
+  const lock = join(dir, ".wirebook-run.lock");
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(lock, String(process.pid), { flag: "wx" });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== "EEXIST") throw new Error(`cannot write into ${dir} (${err.code ?? err.message})`);
+    const holder = Number(readFileSync(lock, "utf8"));
+    if (holder && holder !== process.pid && alive(holder))
+      throw new Error(`another runner (pid ${holder}) is writing into ${dir}; wait for it or stop it`);
+    writeFileSync(lock, String(process.pid));
+  }
+  process.on("exit", () => rmSync(lock, { force: true }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+let stopped = false;
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (!args.inplace) mkdirSync(args.out, { recursive: true });
+  const folders = args.inplace ? new Set(args.files.map((f) => dirname(f))) : new Set([args.out]);
+  for (const dir of folders) lockFolder(dir);
   const queue = [...args.files];
-  const results: RunResult[] = [];
+  const results: Result[] = [];
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
+    for (let next = queue.shift(); next && !stopped; next = queue.shift()) {
       const file = next;
       console.log(`▶ ${name(file)}`);
-      const r = await runNotebook(file, {
-        timeoutSeconds: args.timeout,
-        rerun: args.rerun,
-        onCell: (e) => {
-          if (e.phase === "done")
-            console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
-        },
-      });
-      writeNotebook(args.inplace ? file : join(args.out, basename(file)), r.notebook);
+      let r: RunResult;
+      try {
+        r = await runNotebook(file, {
+          timeoutSeconds: args.timeout,
+          rerun: args.rerun,
+          onCell: (e) => {
+            if (e.phase === "done")
+              console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof NotebookError)) throw e;
+        console.error(`✗ ${e.message}`);
+        results.push({ path: file, error: e.message });
+        continue;
+      }
+      // A stopped notebook is not written: with --inplace it would lose its stored outputs.
+      if (r.failure?.ename !== "Stopped")
+        writeNotebook(args.inplace ? file : join(args.out, basename(file)), r.notebook);
       if (r.failure) report(r);
       console.log(`${r.failure ? "✗" : "✓"} ${name(file)} (${r.seconds.toFixed(1)} s)`);
       results.push(r);
@@ -106,14 +164,26 @@ async function main() {
   await Promise.all(Array.from({ length: Math.min(args.jobs, args.files.length) }, worker));
   results.sort((a, b) => a.path.localeCompare(b.path));
   table(results);
-  const failed = results.filter((r) => r.failure).length;
+  const failed = results.filter((r) => !isRun(r) || r.failure).length;
   console.log(`\n${results.length - failed} passed, ${failed} failed`);
   if (!args.inplace) console.log(`executed notebooks written to ${args.out}`);
   process.exitCode = failed ? 1 : 0;
 }
 
-// Kernels die with us (kernel/client.ts kills them on exit).
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+// SIGINT or SIGTERM: the running cells are interrupted and their kernels shut down, closing what
+// the cells opened (servers, labs, daemons); then the runner exits 130 or 143. A second signal
+// does not wait. (On SIGKILL, kernels notice their runner is gone and exit: kernel/client.ts.)
+for (const [sig, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  process.on(sig, () => {
+    if (stopped) process.exit(code);
+    stopped = true;
+    console.error(`\nnotebooks: ${sig}: stopping the running notebooks (again to exit at once)`);
+    void stopAll().finally(() => process.exit(code));
+  });
+}
 main().catch((e) => {
   console.error(`notebooks: ${e.message}`);
   process.exit(2);

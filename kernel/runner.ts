@@ -43,6 +43,33 @@ export interface RunResult {
   seconds: number;
 }
 
+/** The kernels running notebooks now, so that stopAll can end them when the runner is stopped. */
+const running = new Set<KernelClient>();
+let stopping = false;
+
+/** Stops every running notebook: its cell is interrupted, then its kernel shuts down (closing what
+ *  cells opened); runNotebook then returns with a "Stopped" failure, and no new one starts. */
+export async function stopAll(): Promise<void> {
+  stopping = true;
+  await Promise.all(
+    [...running].map(async (k) => {
+      await Promise.race([k.interrupt("message").catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+      await k.shutdown(2000);
+    }),
+  );
+}
+
+/** Why a kernel died, in the words a learner needs: running out of memory is named as such. */
+function diedBecause(message: string): { ename: string; evalue: string } {
+  if (stopping) return { ename: "Stopped", evalue: "the runner was stopped (SIGINT or SIGTERM)" };
+  if (message.includes("ran out of memory"))
+    return {
+      ename: "OutOfMemory",
+      evalue: "the kernel ran out of memory (Node's heap limit; a cell holds too much at once)",
+    };
+  return { ename: "KernelDied", evalue: message };
+}
+
 export async function runNotebook(path: string, options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const nb = readNotebook(path);
@@ -58,6 +85,7 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     seconds: 0,
   };
   const kernel = await KernelClient.start({ cwd: dirname(resolve(path)) });
+  running.add(kernel);
   try {
     for (const [n, { c: cell, i }] of code.entries()) {
       if (hasTag(cell, SKIP_TAG) || !cell.source.trim()) {
@@ -66,7 +94,9 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
       }
       options.onCell?.({ index: n + 1, total: code.length, cell, phase: "start" });
       const t0 = Date.now();
-      const failure = await runCell(kernel, cell, options);
+      // A cell the stop interrupted reports the stop, not its own interruption.
+      const ran = stopping ? null : await runCell(kernel, cell, options);
+      const failure = stopping ? { ...diedBecause(""), traceback: [], timedOut: false } : ran;
       result.executed++;
       result.executedIds.add(cell.id);
       options.onCell?.({ index: n + 1, total: code.length, cell, phase: "done", seconds: (Date.now() - t0) / 1000 });
@@ -82,13 +112,13 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
       cellNumber: at + 1,
       cellIndex: code[at]?.i ?? -1,
       source: code[at]?.c.source ?? "",
-      ename: "KernelDied",
-      evalue: e.message,
+      ...diedBecause(e.message),
       traceback: [],
       timedOut: false,
     };
   } finally {
     await kernel.shutdown();
+    running.delete(kernel);
   }
   result.seconds = (Date.now() - started) / 1000;
   return result;

@@ -8,6 +8,11 @@ export interface OutgoingMessage {
   parts: string[];
 }
 
-export type ToWire = { kind: "send"; channel: "shell" | "iopub"; msg: OutgoingMessage } | { kind: "cleaned-up" };
+export type ToWire =
+  | { kind: "send"; channel: "shell" | "iopub"; msg: OutgoingMessage }
+  | { kind: "cleaned-up" }
+  /** Close the sockets (after what was sent before), then tell main to exit with `code`. */
+  | { kind: "close"; code: number };
 
-export type ToMain = { kind: "bound" } | { kind: "shell"; msg: Message } | { kind: "shutdown" } | { kind: "exit" };
+export type ToMain =
+  { kind: "bound" } | { kind: "shell"; msg: Message } | { kind: "shutdown" } | { kind: "exit"; code?: number };

@@ -15,7 +15,10 @@ const log = (line: string) => process.stderr.write(`[wirebook] ${line}\n`);
 const shell = new zmq.Router();
 const control = new zmq.Router();
 const stdin = new zmq.Router();
-const iopub = new zmq.Publisher();
+// No high-water mark on iopub: a publisher drops what passes it, and a cell that prints a lot
+// would lose its last outputs, its error and the idle status (a cell's output is bounded by the
+// kernel's output limit instead, kernel/kernel.ts).
+const iopub = new zmq.Publisher({ sendHighWaterMark: 0 });
 const heartbeat = new zmq.Reply();
 for (const s of [shell, control, stdin, iopub, heartbeat]) s.linger = 1000;
 
@@ -92,6 +95,11 @@ port.on("message", (m: ToWire) => {
     sendOn[m.channel](frames).catch((e) => log(`send failed: ${e.message}`));
   } else if (m.kind === "cleaned-up") {
     cleanedUp?.();
+  } else if (m.kind === "close") {
+    // Main is ending the process (a cell called process.exit): the sockets close first, since
+    // exiting with zmq sockets open aborts the process.
+    for (const s of [shell, control, stdin, iopub, heartbeat]) s.close();
+    toMain({ kind: "exit", code: m.code });
   }
 });
 

@@ -12,9 +12,12 @@ export interface Wire extends Transport {
   readonly worker: Worker;
   /** Passes what the wire thread receives to the kernel; the process exits when it says so. */
   serve(kernel: Pick<Kernel, "handle" | "shutdown">): void;
+  /** Closes the sockets, after what was already sent, and then exits the process with `code`. */
+  close(code: number): void;
 }
 
-export function startWire(connectionFile: string, log: (line: string) => void): Wire {
+/** `exit` ends the process (main.ts gives Node's own process.exit, which cells cannot reach). */
+export function startWire(connectionFile: string, log: (line: string) => void, exit: (code: number) => void): Wire {
   const worker = new Worker(join(__dirname, "wire-thread.ts"), { workerData: { connectionFile } });
   const post = (m: ToWire) => worker.postMessage(m);
   return {
@@ -22,6 +25,9 @@ export function startWire(connectionFile: string, log: (line: string) => void): 
     send(channel, msg) {
       // Strings cross threads much more cheaply than message objects.
       post({ kind: "send", channel, msg: { identities: msg.identities, parts: jsonParts(msg) } });
+    },
+    close(code) {
+      post({ kind: "close", code });
     },
     serve(kernel) {
       worker.on("message", (m: ToMain) => {
@@ -37,12 +43,12 @@ export function startWire(connectionFile: string, log: (line: string) => void): 
             void kernel.shutdown().then(() => post({ kind: "cleaned-up" }));
             break;
           case "exit":
-            process.exit(0);
+            exit(m.code ?? 0);
         }
       });
       worker.on("error", (e) => {
         log(`wire thread crashed: ${e.stack ?? e}`);
-        process.exit(1);
+        exit(1);
       });
     },
   };

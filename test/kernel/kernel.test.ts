@@ -26,8 +26,9 @@ function expectKernelInfo(reply: Message) {
 }
 
 let kernel: InProcessKernel;
+const OUTPUT_LIMIT = 1 << 20; // smaller than the default 8 MiB, to keep the test quick
 beforeAll(() => {
-  kernel = startInProcessKernel();
+  kernel = startInProcessKernel({ outputLimitBytes: OUTPUT_LIMIT });
 });
 afterAll(async () => {
   await kernel?.close();
@@ -232,6 +233,33 @@ describe("execution", () => {
         output_type: "execute_result",
         data: { "text/plain": "{ shorthandData: 5 }" },
       });
+    },
+    T,
+  );
+  it(
+    "a cell that prints past the output limit: the rest dropped, one notice, an OutputLimit error",
+    async () => {
+      const code = [
+        'const outputChunk = "x".repeat(65535) + "\\n";',
+        "for (let i = 0; i < 40; i++) process.stdout.write(outputChunk);", // 2.5 MiB
+        '"never shown"',
+      ].join("\n");
+      const r = await run(kernel, code);
+      expect(r.reply.status).toBe("error");
+      expect(r.reply.ename).toBe("OutputLimit");
+      expect(r.reply.evalue).toBe(`the cell printed ${40 * 65536} bytes; the kernel keeps the first ${OUTPUT_LIMIT}`);
+      const sent = r.raw.filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout");
+      const bytes = sent.reduce((n, m) => n + Buffer.byteLength(m.content.text), 0);
+      expect(bytes).toBe(16 * 65536); // whole writes while they fit: 16 of 64 KiB make the 1 MiB
+      const notices = r.raw.filter((m) => m.header.msg_type === "stream" && m.content.name === "stderr");
+      expect(notices.map((m) => m.content.text)).toEqual([
+        `\n[wirebook] output stopped here: a cell may print at most ${OUTPUT_LIMIT} bytes\n`,
+      ]);
+      expect(r.raw.filter((m) => m.header.msg_type === "execute_result")).toEqual([]);
+      expect(errors(r).map((e) => e.ename)).toEqual(["OutputLimit"]);
+      // The limit is per cell: the next one prints again.
+      const next = await kernel.execute('console.log("printing again")');
+      expect(streams(next)).toBe("printing again\n");
     },
     T,
   );

@@ -1,5 +1,5 @@
 // Reading and writing notebooks (kernel/nbformat.ts).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -90,6 +90,17 @@ describe("round trip", () => {
     const again = tmpFile();
     writeNotebook(again, readNotebook(file));
     expect(readFileSync(again, "utf8")).toBe(first);
+  });
+
+  it("writes atomically: a write that fails keeps the old file whole and leaves no temporary file", () => {
+    const sub = mkdtempSync(join(dir, "atomic-"));
+    const file = join(sub, "kept.ipynb");
+    writeNotebook(file, sample());
+    const before = readFileSync(file, "utf8");
+    const unwritable = { ...sample(), metadata: { bad: 1n } }; // JSON cannot hold a BigInt
+    expect(() => writeNotebook(file, unwritable)).toThrow(TypeError);
+    expect(readFileSync(file, "utf8")).toBe(before);
+    expect(readdirSync(sub)).toEqual(["kept.ipynb"]);
   });
 
   it("keeps attachments of markdown cells", () => {
@@ -270,6 +281,37 @@ describe("malformed notebooks", () => {
         cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: "nope" }],
       }),
     ],
+    [
+      "a source that is not text",
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", source: 42 }] }),
+    ],
+    [
+      "a source list holding a number",
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: "code", source: ["a", 1] }],
+      }),
+    ],
+    [
+      "a Python notebook",
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: "python3", language: "python", display_name: "Python 3" } },
+        cells: [],
+      }),
+    ],
+    [
+      "a stream output with a bad name",
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: "code", source: "x", outputs: [{ output_type: "stream", name: "stdcheese", text: "" }] }],
+      }),
+    ],
   ];
 
   it.each(cases)("%s: one NotebookError whose message names the file", (_what, content) => {
@@ -286,6 +328,12 @@ describe("malformed notebooks", () => {
     expect(e.code).toBe("ERR_BAD_NOTEBOOK");
     expect(e.message).toContain(file);
     expect(e.message.split("\n")).toHaveLength(1);
+  });
+
+  it("a notebook of another language is refused by name", () => {
+    const file = tmpFile();
+    writeFileSync(file, JSON.stringify({ nbformat: 4, metadata: { language_info: { name: "python" } }, cells: [] }));
+    expect(() => readNotebook(file)).toThrow(`${file}: a python notebook; this kernel runs TypeScript`);
   });
 
   it("a missing file is a NotebookError naming the file", () => {

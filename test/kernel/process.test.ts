@@ -257,6 +257,25 @@ describe("a running kernel process", () => {
     );
   });
 
+  describe("output bursts", () => {
+    it(
+      "a cell printing 20,000 lines of 100 bytes at once: every line arrives, then its reply and idle status",
+      async () => {
+        const r = await run(
+          client,
+          'for (let i = 0; i < 20000; i++) console.log(`${i}`.padStart(99, "."));\n"burst done"',
+        );
+        expect(r.reply.status).toBe("ok");
+        const lines = streams(r).trimEnd().split("\n");
+        expect(lines).toHaveLength(20000);
+        expect(lines[19999]).toBe("19999".padStart(99, "."));
+        expect(plain(r)).toEqual(["'burst done'"]);
+        expect(r.raw.at(-1)?.content.execution_state).toBe("idle");
+      },
+      T,
+    );
+  });
+
   describe("interrupts and the heartbeat", () => {
     /** Starts a cell and resolves once it is running (its first line has printed). */
     async function startStuck(body: string) {
@@ -392,6 +411,41 @@ describe("a running kernel process", () => {
       T,
     );
   });
+});
+
+describe("a cell that calls process.exit", () => {
+  it(
+    "ends the cell with KernelExit; the kernel closes what cells opened and exits with that code",
+    async () => {
+      const client = await KernelClient.start({ cwd: root });
+      try {
+        const opened = await client.execute(
+          [
+            'import { createServer } from "node:net";',
+            "const exitServer = createServer((s) => s.end());",
+            'await new Promise<void>((r) => exitServer.listen(0, "127.0.0.1", () => r()));',
+            "const exitAddress = exitServer.address();",
+            'typeof exitAddress === "object" && exitAddress ? exitAddress.port : 0',
+          ].join("\n"),
+        );
+        const port = Number(plain(opened)[0]);
+        expect(await canConnect(port)).toBe(true);
+        const kernel = client.process;
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+          kernel.once("exit", (code, signal) => resolve([code, signal])),
+        );
+        const r = await client.execute('console.log("before");\nprocess.exit(3);\nconsole.log("after");');
+        expect(r.reply.status).toBe("error");
+        expect(r.reply.ename).toBe("KernelExit");
+        expect(streams(r)).toBe("before\n");
+        expect(await within(exited, 10_000, "the kernel to exit")).toEqual([3, null]);
+        expect(await canConnect(port)).toBe(false);
+      } finally {
+        await client.shutdown();
+      }
+    },
+    T,
+  );
 });
 
 function canConnect(port: number): Promise<boolean> {

@@ -353,6 +353,81 @@ describe("npm run notebooks (kernel/run.ts)", () => {
   });
 });
 
+describe("npm run notebooks: bad input and stops", () => {
+  it("an unreadable notebook fails alone: the others still run and the table says which", async () => {
+    const dir = join(base, "mixed");
+    mkdirSync(dir, { recursive: true });
+    const bad = join(dir, "python.ipynb");
+    writeFileSync(bad, JSON.stringify({ nbformat: 4, metadata: { kernelspec: { language: "python" } }, cells: [] }));
+    const r = await cli([bad, second, "--out", outDir("mixed")]);
+    expect(r.code, explain(r)).toBe(1);
+    expect(table(r.stdout)).toEqual([
+      { notebook: "python", cells: "-", status: "unreadable", seconds: "-" },
+      { notebook: "second", cells: "2/2", status: "ok", seconds: expect.stringMatching(/^\d+\.\d$/) },
+    ]);
+    expect(r.stderr.split("\n").filter((l) => l.trim())).toEqual([
+      `✗ ${bad}: a python notebook; this kernel runs TypeScript`,
+    ]);
+    expect(existsSync(join(outDir("mixed"), "second.ipynb"))).toBe(true);
+  });
+
+  it("an --out that cannot be written is one error line before anything runs (exit 2)", async () => {
+    const r = await cli([second, "--out", join(second, "inside-a-file")]);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stdout).not.toContain("▶");
+    expect(r.stderr.trim()).toBe(`notebooks: cannot write into ${join(second, "inside-a-file")} (ENOTDIR)`);
+  });
+
+  it("a second runner writing into the same folder is refused; a lock left by a dead runner is taken", async () => {
+    const out = outDir("locked");
+    mkdirSync(out, { recursive: true });
+    const lock = join(out, ".wirebook-run.lock");
+    writeFileSync(lock, String(process.pid)); // this test process stands for a live runner
+    const refused = await cli([second, "--out", out]);
+    expect(refused.code, explain(refused)).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      `notebooks: another runner (pid ${process.pid}) is writing into ${out}; wait for it or stop it`,
+    );
+    const dead = spawn("true");
+    await new Promise((r) => dead.once("exit", r));
+    writeFileSync(lock, String(dead.pid));
+    const taken = await cli([second, "--out", out]);
+    expect(taken.code, explain(taken)).toBe(0);
+    expect(existsSync(lock)).toBe(false); // removed on exit
+  });
+
+  it("SIGTERM: the cell is stopped, its kernel and children end, the notebook is not rewritten (exit 143)", async () => {
+    const path = notebook("terminated", [
+      'import { spawn } from "node:child_process";\nimport { writeFileSync } from "node:fs";',
+      'const child = spawn("sleep", ["120"]);\nwriteFileSync("pids", `${process.pid} ${child.pid}`);',
+      "await new Promise((r) => setTimeout(r, 120_000));",
+    ]);
+    const before = readFileSync(path, "utf8");
+    const pidFile = join(base, "terminated", "pids");
+    const runner = spawn(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", path, "--inplace"], {
+      cwd: root,
+      stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((r) => runner.once("exit", (code) => r(code)));
+    expect(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").includes(" "), 45_000)).toBe(true);
+    const pids = readFileSync(pidFile, "utf8").split(" ").map(Number);
+    started.push(...pids);
+    runner.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    for (const pid of pids) expect(await waitFor(() => !isRunning(pid), 5000), `pid ${pid} still runs`).toBe(true);
+    expect(readFileSync(path, "utf8")).toBe(before);
+  });
+
+  it("a kernel that runs out of memory is reported as OutOfMemory, not as a bare crash", async () => {
+    const path = notebook("hog", ["const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1));"]);
+    // A small heap (the runner's too) so that it runs out in seconds.
+    const env = { ...process.env, NODE_OPTIONS: "--max-old-space-size=128" };
+    const r = await runTs("kernel/run.ts", [path, "--out", outDir("hog")], { cwd: root, env, timeoutMs: 120_000 });
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toContain("OutOfMemory: the kernel ran out of memory");
+  }, 130_000);
+});
+
 // ---- orphaned kernels -----------------------------------------------------------------------
 
 describe("when the runner is killed with SIGKILL mid-notebook", () => {
