@@ -396,7 +396,7 @@ describe("npm run notebooks: bad input and stops", () => {
     expect(existsSync(lock)).toBe(false); // removed on exit
   });
 
-  it("SIGTERM: the cell is stopped, its kernel and children end, the notebook is not rewritten (exit 143)", async () => {
+  it("SIGTERM: the cell stops, its kernel and children end, the notebook is not rewritten (exit 143)", async () => {
     const path = notebook("terminated", [
       'import { spawn } from "node:child_process";\nimport { writeFileSync } from "node:fs";',
       'const child = spawn("sleep", ["120"]);\nwriteFileSync("pids", `${process.pid} ${child.pid}`);',
