@@ -3,6 +3,7 @@
 // notebooks; everything else is imported from its own module (helpers/README.md is the map).
 export { CellSkipped, cellSignal, closeEverything, onShutdown } from "../kernel/runtime";
 export { hasProgram, needProgram } from "./os/programs";
+export { tshark, tsharkProblemCount } from "./os/tshark";
 export { serve, type Served } from "./net/serve";
 export { nowMs, sleep } from "./os/time";
 export { gbps, kpps, mbps, mib, ms } from "./measure/units";

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { NotebookError, writeNotebook } from "./nbformat";
+import { missingPeersLine } from "./peers";
 import { runNotebook, stopAll, type RunResult } from "./runner";
 
 const USAGE = "usage: npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]";
@@ -131,6 +132,8 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const folders = args.inplace ? new Set(args.files.map((f) => dirname(f))) : new Set([args.out]);
   for (const dir of folders) lockFolder(dir);
+  const missing = missingPeersLine();
+  if (missing) console.log(missing);
   const queue = [...args.files];
   const results: Result[] = [];
   const worker = async () => {

@@ -2,7 +2,8 @@
 // namespaces, a real DORA (plus renewal and release), the capture saved for Wireshark, and tshark's
 // reading of it. Exit status 0 only for a complete exchange that tshark dissects cleanly.
 import { parseArgs } from "node:util";
-import { hasTshark, runDhcpLab, startDhcpLab, tsharkDhcp, type DhcpServerKind } from "./dhcp";
+import { hasProgram } from "../os/programs";
+import { runDhcpLab, startDhcpLab, tsharkDhcp, type DhcpServerKind } from "./dhcp";
 import { labAccess } from ".";
 
 const USAGE = "usage: npm run lab -- dhcp --server own|dnsmasq [--pcap FILE]";
@@ -49,7 +50,7 @@ async function main() {
     );
     console.log(`capture: ${result.pcap.frames} DHCP frames in ${result.pcap.path}`);
     let ok = t.outcome === "bound" && t.renewed && t.released;
-    if (hasTshark()) {
+    if (hasProgram("tshark")) {
       const seen = await tsharkDhcp(result.pcap.path);
       const dora = ["DISCOVER", "OFFER", "REQUEST", "ACK"].every(
         (type, i) => seen.frames.findIndex((f) => f.type === type) >= i,

@@ -2,12 +2,12 @@
 // interface starts without an address. The client runs DORA, applies the lease, renews and
 // releases it, while a capture on the client's interface records every DHCP frame to a pcap file;
 // tshark then reads the file back. Used by notebook 43 and `npm run lab -- dhcp`.
-import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import * as capture from "../os/capture";
+import { needProgram } from "../os/programs";
+import { tshark, TSHARK_PROBLEMS } from "../os/tshark";
 import * as client from "../net/dhcp-client";
 import * as server from "../net/dhcp-server";
 import { startLab, type Lab } from ".";
@@ -104,6 +104,7 @@ async function startServer(
     const own = await lab.host("server").run(server, "startDhcpServer", OWN_SERVER);
     return async () => (await own.close()).log;
   }
+  needProgram("dnsmasq", "dnsmasq-base");
   // --no-ping: dnsmasq would otherwise ping an address for a few seconds before offering it.
   // --user=root: it would switch to "nobody", which a user namespace of ours does not map.
   const dnsmasq = lab
@@ -165,9 +166,8 @@ const TYPES: Record<string, string> = {
 
 /** tshark's reading of a capture: the independent check of every DHCP byte we put on the wire. */
 export async function tsharkDhcp(pcap: string): Promise<TsharkDhcp> {
-  const tshark = (...args: string[]) =>
-    promisify(execFile)("tshark", ["-n", "-r", pcap, ...args]).then((r) => r.stdout.trim());
-  const rows = await tshark(
+  const read = (...args: string[]) => tshark(pcap, "-n", ...args).trim();
+  const rows = read(
     "-Y",
     "dhcp",
     "-T",
@@ -183,8 +183,8 @@ export async function tsharkDhcp(pcap: string): Promise<TsharkDhcp> {
     "-e",
     "dhcp.hw.mac_addr",
   );
-  const count = async (filter: string) => {
-    const lines = await tshark("-Y", filter, "-T", "fields", "-e", "frame.number");
+  const count = (filter: string) => {
+    const lines = read("-Y", filter, "-T", "fields", "-e", "frame.number");
     return lines ? lines.split("\n").length : 0;
   };
   return {
@@ -194,11 +194,7 @@ export async function tsharkDhcp(pcap: string): Promise<TsharkDhcp> {
           .map((r) => r.split(","))
           .map(([t, src, dst, mac]) => ({ type: TYPES[t] ?? `type ${t}`, src, dst, mac }))
       : [],
-    malformed: await count("_ws.malformed || _ws.expert.severity == error"),
-    warnings: await count("_ws.malformed || _ws.expert.severity >= warning"),
+    malformed: count("_ws.malformed || _ws.expert.severity == error"),
+    warnings: count(TSHARK_PROBLEMS),
   };
-}
-
-export function hasTshark(): boolean {
-  return spawnSync("tshark", ["--version"]).status === 0;
 }

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { join } from "node:path";
 import { serve } from "../net/serve";
+import { hasProgram } from "../os/programs";
 import { startAgent } from "../os/remote";
 
 /** Bits per second in each interval of a timeline, using each interval's real length (the last
@@ -131,8 +132,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export const iperf3Available = (): Promise<boolean> =>
-  new Promise((resolve) => execFile("iperf3", ["--version"], (e) => resolve(!e)));
+export const iperf3Available = async (): Promise<boolean> => hasProgram("iperf3");
 
 /** iperf3 client and server on 127.0.0.1: bits per second received. */
 export async function iperf3Throughput(seconds = 3): Promise<number> {

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type * as capture from "../../helpers/os/capture";
 import type * as client from "../../helpers/net/dhcp-client";
-import { hasTshark, OWN_SERVER, startDhcpLab, SUBNET, tsharkDhcp } from "../../helpers/lab/dhcp";
+import { hasProgram } from "../../helpers/os/programs";
+import { OWN_SERVER, startDhcpLab, SUBNET, tsharkDhcp } from "../../helpers/lab/dhcp";
 import type * as server from "../../helpers/net/dhcp-server";
 import { labAccess, type Lab, type LabHost } from "../../helpers/lab";
 import { bpf } from "../../helpers/wire/bpf";
@@ -24,7 +25,7 @@ const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status
 const access = labAccess();
 const whyNot = access.mode === "none" ? access.reason : undefined;
 const whyNoDnsmasq = whyNot ?? (has("dnsmasq") ? undefined : "dnsmasq is not installed");
-const whyNoTshark = hasTshark() ? undefined : "tshark is not installed";
+const whyNoTshark = hasProgram("tshark") ? undefined : "tshark is not installed";
 const tsharkPart = whyNoTshark ? `(tshark part skipped: ${whyNoTshark})` : "tshark agrees";
 const whyNoUdhcpc =
   has("busybox") && spawnSync("busybox", ["udhcpc", "--help"]).status !== 127

@@ -1,0 +1,94 @@
+// The Debian packages the notebooks and the tests run, in one list: each with a program that shows
+// it is installed and what it is for. `.ci/run` installs from it; the runner (npm start) names the
+// missing ones before it starts, since their cells will print `skipped:` lines instead of results;
+// and a cell asks for one with needProgram(program, package) (helpers/os/programs.ts).
+//   node --require tsx/cjs kernel/peers.ts            lists the missing packages, exits 1 if any
+//   node --require tsx/cjs kernel/peers.ts --install  installs the missing ones with apt-get (root;
+//                                                     `npm test` does this first: its pretest)
+import { spawnSync } from "node:child_process";
+
+export interface DebianPackage {
+  name: string;
+  /** A program the package installs, looked up on the PATH (or an absolute path). */
+  program: string;
+  why: string;
+}
+
+export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
+  // The machine the notebooks run on
+  { name: "iproute2", program: "ip", why: "ip, tc and ss: the namespace lab, notebook 30" },
+  { name: "nftables", program: "nft", why: "the lab's loss rules, the firewall and NAT notebooks" },
+  { name: "util-linux", program: "setpriv", why: "unshare, nsenter, setpriv: the lab as an ordinary user" },
+  // Independent peers of the notebooks
+  { name: "tshark", program: "tshark", why: "dissects what the notebooks capture and craft" },
+  { name: "dnsmasq-base", program: "dnsmasq", why: "an independent DHCP server (43)" },
+  { name: "busybox", program: "busybox", why: "udhcpc, a second DHCP client for our server" },
+  { name: "iperf3", program: "iperf3", why: "the reference beside our throughput (73)" },
+  { name: "nghttp2-client", program: "nghttp", why: "nghttp and h2load (HTTP/2)" },
+  { name: "ngtcp2-client", program: "gtlsclient", why: "ngtcp2's example QUIC client (HTTP/3)" },
+  { name: "ngtcp2-server", program: "gtlsserver", why: "ngtcp2's example QUIC server (HTTP/3)" },
+  { name: "curl", program: "curl", why: "an independent HTTP client" },
+  { name: "nginx-light", program: "nginx", why: "a reverse proxy and load balancer" },
+  { name: "openssl", program: "openssl", why: "TLS client and certificate checks" },
+  { name: "mosquitto", program: "mosquitto", why: "an MQTT broker" },
+  { name: "mosquitto-clients", program: "mosquitto_sub", why: "MQTT clients" },
+  { name: "coturn", program: "turnserver", why: "a STUN/TURN server" },
+  { name: "dante-server", program: "danted", why: "a SOCKS5 proxy" },
+  { name: "ldnsutils", program: "ldns-verify-zone", why: "DNSSEC zone verification" },
+  { name: "bind9-utils", program: "dnssec-verify", why: "BIND's DNSSEC verification" },
+  { name: "unbound", program: "unbound", why: "a validating resolver" },
+  { name: "nsd", program: "nsd", why: "an authoritative DNS server" },
+  { name: "bird2", program: "bird", why: "a BGP speaker" },
+  { name: "wireguard-go", program: "wireguard-go", why: "WireGuard in user space (no kernel module needed)" },
+  { name: "wireguard-tools", program: "wg", why: "wg, WireGuard's configuration tool" },
+  { name: "tayga", program: "tayga", why: "NAT64: IPv6 hosts reach IPv4 ones" },
+  { name: "radvd", program: "radvd", why: "IPv6 router advertisements" },
+  { name: "ndisc6", program: "rdisc6", why: "IPv6 neighbour and router discovery tools" },
+  // Jupyter's own tools, which check the kernel in the tests
+  { name: "python3-jupyter-client", program: "/usr/bin/jupyter-kernel", why: "Jupyter's client (kernel tests)" },
+  { name: "python3-jupyter-kernel-test", program: "/usr/bin/python3", why: "Jupyter's kernel test suite" },
+  { name: "jupyter-nbconvert", program: "/usr/bin/jupyter-nbconvert", why: "nbconvert executes the notebooks" },
+];
+
+/** Whether the package is installed: dpkg's word where there is dpkg, else its program's presence. */
+export function installed(p: DebianPackage): boolean {
+  const dpkg = spawnSync("dpkg-query", ["-W", "-f=${Status}", p.name], { encoding: "utf8" });
+  if (!dpkg.error) return dpkg.stdout.includes("install ok installed");
+  return spawnSync("sh", ["-c", 'command -v "$1"', "sh", p.program], { stdio: "ignore" }).status === 0;
+}
+
+export const missingPackages = (): DebianPackage[] => DEBIAN_PACKAGES.filter((p) => !installed(p));
+
+/** One line for the runner: which peers are missing and the command that installs them. */
+export function missingPeersLine(missing = missingPackages()): string | null {
+  if (!missing.length) return null;
+  const names = missing.map((p) => p.name).join(" ");
+  return `peers missing, their cells will print skipped: lines: apt-get install ${names}`;
+}
+
+function main(argv: string[]) {
+  const install = argv.includes("--install");
+  const unknown = argv.filter((a) => a !== "--install");
+  if (unknown.length) {
+    console.error(`peers: unknown argument ${unknown[0]} (usage: peers.ts [--install])`);
+    return 2;
+  }
+  const missing = missingPackages();
+  if (!missing.length) {
+    console.log(`peers: all ${DEBIAN_PACKAGES.length} Debian packages are installed`);
+    return 0;
+  }
+  for (const p of missing) console.log(`missing: ${p.name.padEnd(28)} ${p.why}`);
+  if (!install) return 1;
+  if (process.getuid?.() !== 0) {
+    console.error(`peers: installing needs root: sudo apt-get install ${missing.map((p) => p.name).join(" ")}`);
+    return 1;
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args: string[]) => spawnSync("apt-get", args, { stdio: "inherit", env }).status;
+  if (apt(["update", "-qq"]) !== 0) return 1;
+  const names = missing.map((p) => p.name);
+  return apt(["install", "-y", "-qq", "--no-install-recommends", ...names]) === 0 ? 0 : 1;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
