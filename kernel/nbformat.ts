@@ -47,6 +47,7 @@ export function readNotebook(path: string): Notebook {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new NotebookError(`${path}: no such notebook`);
     throw new NotebookError(`${path}: not a readable JSON notebook (${(e as Error).message})`);
   }
   if (raw?.nbformat !== 4) throw new NotebookError(`${path}: nbformat ${raw?.nbformat} is not supported (need 4)`);

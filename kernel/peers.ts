@@ -12,42 +12,64 @@ export interface DebianPackage {
   /** A program the package installs, looked up on the PATH (or an absolute path). */
   program: string;
   why: string;
+  /** What needs it: the namespace lab, a notebook's peer, or only the tests. */
+  for: "lab" | "notebooks" | "tests";
 }
 
 export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
   // The machine the notebooks run on
-  { name: "iproute2", program: "ip", why: "ip, tc and ss: the namespace lab, notebook 30" },
-  { name: "nftables", program: "nft", why: "the lab's loss rules, the firewall and NAT notebooks" },
-  { name: "util-linux", program: "setpriv", why: "unshare, nsenter, setpriv: the lab as an ordinary user" },
+  { name: "iproute2", program: "ip", why: "ip, tc and ss: the namespace lab, notebook 30", for: "lab" },
+  { name: "nftables", program: "nft", why: "the lab's loss rules, the firewall and NAT notebooks", for: "lab" },
+  { name: "util-linux", program: "setpriv", why: "unshare, nsenter, setpriv: the lab as an ordinary user", for: "lab" },
   // Independent peers of the notebooks
-  { name: "tshark", program: "tshark", why: "dissects what the notebooks capture and craft" },
-  { name: "dnsmasq-base", program: "dnsmasq", why: "an independent DHCP server (43)" },
-  { name: "busybox", program: "busybox", why: "udhcpc, a second DHCP client for our server" },
-  { name: "iperf3", program: "iperf3", why: "the reference beside our throughput (73)" },
-  { name: "nghttp2-client", program: "nghttp", why: "nghttp and h2load (HTTP/2)" },
-  { name: "ngtcp2-client", program: "gtlsclient", why: "ngtcp2's example QUIC client (HTTP/3)" },
-  { name: "ngtcp2-server", program: "gtlsserver", why: "ngtcp2's example QUIC server (HTTP/3)" },
-  { name: "curl", program: "curl", why: "an independent HTTP client" },
-  { name: "nginx-light", program: "nginx", why: "a reverse proxy and load balancer" },
-  { name: "openssl", program: "openssl", why: "TLS client and certificate checks" },
-  { name: "mosquitto", program: "mosquitto", why: "an MQTT broker" },
-  { name: "mosquitto-clients", program: "mosquitto_sub", why: "MQTT clients" },
-  { name: "coturn", program: "turnserver", why: "a STUN/TURN server" },
-  { name: "dante-server", program: "danted", why: "a SOCKS5 proxy" },
-  { name: "ldnsutils", program: "ldns-verify-zone", why: "DNSSEC zone verification" },
-  { name: "bind9-utils", program: "dnssec-verify", why: "BIND's DNSSEC verification" },
-  { name: "unbound", program: "unbound", why: "a validating resolver" },
-  { name: "nsd", program: "nsd", why: "an authoritative DNS server" },
-  { name: "bird2", program: "bird", why: "a BGP speaker" },
-  { name: "wireguard-go", program: "wireguard-go", why: "WireGuard in user space (no kernel module needed)" },
-  { name: "wireguard-tools", program: "wg", why: "wg, WireGuard's configuration tool" },
-  { name: "tayga", program: "tayga", why: "NAT64: IPv6 hosts reach IPv4 ones" },
-  { name: "radvd", program: "radvd", why: "IPv6 router advertisements" },
-  { name: "ndisc6", program: "rdisc6", why: "IPv6 neighbour and router discovery tools" },
+  { name: "tshark", program: "tshark", why: "dissects what the notebooks capture and craft", for: "notebooks" },
+  { name: "dnsmasq-base", program: "dnsmasq", why: "an independent DHCP server (43)", for: "notebooks" },
+  { name: "busybox", program: "busybox", why: "udhcpc, a second DHCP client for our server", for: "notebooks" },
+  { name: "iperf3", program: "iperf3", why: "the reference beside our throughput (73)", for: "notebooks" },
+  { name: "nghttp2-client", program: "nghttp", why: "nghttp and h2load (HTTP/2)", for: "notebooks" },
+  { name: "ngtcp2-client", program: "gtlsclient", why: "ngtcp2's example QUIC client (HTTP/3)", for: "notebooks" },
+  { name: "ngtcp2-server", program: "gtlsserver", why: "ngtcp2's example QUIC server (HTTP/3)", for: "notebooks" },
+  { name: "curl", program: "curl", why: "an independent HTTP client", for: "notebooks" },
+  { name: "nginx-light", program: "nginx", why: "a reverse proxy and load balancer", for: "notebooks" },
+  { name: "openssl", program: "openssl", why: "TLS client and certificate checks", for: "notebooks" },
+  { name: "mosquitto", program: "mosquitto", why: "an MQTT broker", for: "notebooks" },
+  { name: "mosquitto-clients", program: "mosquitto_sub", why: "MQTT clients", for: "notebooks" },
+  { name: "coturn", program: "turnserver", why: "a STUN/TURN server", for: "notebooks" },
+  { name: "dante-server", program: "danted", why: "a SOCKS5 proxy", for: "notebooks" },
+  { name: "ldnsutils", program: "ldns-verify-zone", why: "DNSSEC zone verification", for: "notebooks" },
+  { name: "bind9-utils", program: "dnssec-verify", why: "BIND's DNSSEC verification", for: "notebooks" },
+  { name: "unbound", program: "unbound", why: "a validating resolver", for: "notebooks" },
+  { name: "nsd", program: "nsd", why: "an authoritative DNS server", for: "notebooks" },
+  { name: "bird2", program: "bird", why: "a BGP speaker", for: "notebooks" },
+  {
+    name: "wireguard-go",
+    program: "wireguard-go",
+    why: "WireGuard in user space (no kernel module needed)",
+    for: "notebooks",
+  },
+  { name: "wireguard-tools", program: "wg", why: "wg, WireGuard's configuration tool", for: "notebooks" },
+  { name: "tayga", program: "tayga", why: "NAT64: IPv6 hosts reach IPv4 ones", for: "notebooks" },
+  { name: "radvd", program: "radvd", why: "IPv6 router advertisements", for: "notebooks" },
+  { name: "ndisc6", program: "rdisc6", why: "IPv6 neighbour and router discovery tools", for: "notebooks" },
   // Jupyter's own tools, which check the kernel in the tests
-  { name: "python3-jupyter-client", program: "/usr/bin/jupyter-kernel", why: "Jupyter's client (kernel tests)" },
-  { name: "python3-jupyter-kernel-test", program: "/usr/bin/python3", why: "Jupyter's kernel test suite" },
-  { name: "jupyter-nbconvert", program: "/usr/bin/jupyter-nbconvert", why: "nbconvert executes the notebooks" },
+  {
+    name: "python3-jupyter-client",
+    program: "/usr/bin/jupyter-kernel",
+    why: "Jupyter's client (kernel tests)",
+    for: "tests",
+  },
+  {
+    name: "python3-jupyter-kernel-test",
+    program: "/usr/bin/python3",
+    why: "Jupyter's kernel test suite",
+    for: "tests",
+  },
+  {
+    name: "jupyter-nbconvert",
+    program: "/usr/bin/jupyter-nbconvert",
+    why: "nbconvert executes the notebooks",
+    for: "tests",
+  },
 ];
 
 /** Whether the package is installed: dpkg's word where there is dpkg, else its program's presence. */
@@ -59,11 +81,20 @@ export function installed(p: DebianPackage): boolean {
 
 export const missingPackages = (): DebianPackage[] => DEBIAN_PACKAGES.filter((p) => !installed(p));
 
-/** One line for the runner: which peers are missing and the command that installs them. */
-export function missingPeersLine(missing = missingPackages()): string | null {
-  if (!missing.length) return null;
-  const names = missing.map((p) => p.name).join(" ");
-  return `peers missing, their cells will print skipped: lines: apt-get install ${names}`;
+/** The notebooks whose code names the package's program (for the lab's packages: every lab notebook). */
+export function notebooksNeeding(p: DebianPackage, notebooks: ReadonlyMap<string, string>): string[] {
+  const uses = p.for === "lab" ? /wirebook\/helpers\/lab\b/ : new RegExp(`\\b${p.program.replace(/[.+]/g, "\\$&")}`);
+  return [...notebooks].filter(([, code]) => uses.test(code)).map(([name]) => name);
+}
+
+/** One line for the runner: the missing packages, the notebooks each costs, and the command that
+ *  installs them; null when nothing the notebooks need is missing. `notebooks`: name -> code. */
+export function missingPeersLine(notebooks: ReadonlyMap<string, string>, missing = missingPackages()): string | null {
+  const costs = missing
+    .filter((p) => p.for !== "tests")
+    .map((p) => `${p.name} (${notebooksNeeding(p, notebooks).join(", ") || "no notebook here"})`);
+  if (!costs.length) return null;
+  return `peers missing, their cells will print skipped: lines: ${costs.join("; ")}; to install: npm run peers -- --install`;
 }
 
 function main(argv: string[]) {

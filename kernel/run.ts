@@ -1,8 +1,8 @@
 // The runner's command line (kernel/runner.ts runs each notebook), with a table of the results:
 // npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { NotebookError, writeNotebook } from "./nbformat";
+import { NotebookError, readNotebook, writeNotebook } from "./nbformat";
 import { missingPeersLine } from "./peers";
 import { runNotebook, stopAll, type RunResult } from "./runner";
 
@@ -46,7 +46,6 @@ function parseArgs(argv: string[]): Args {
       .sort()
       .map((f) => join(dir, f));
   }
-  for (const f of args.files) if (!existsSync(f)) throw new Error(`no such notebook: ${f}`);
   return args;
 }
 
@@ -126,13 +125,26 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A notebook's code cells as one text (for finding the peers it runs); "" if it cannot be read. */
+function codeOf(file: string): string {
+  try {
+    const nb = readNotebook(file);
+    return nb.cells
+      .filter((c) => c.cell_type === "code")
+      .map((c) => c.source)
+      .join("\n");
+  } catch {
+    return "";
+  }
+}
+
 let stopped = false;
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const folders = args.inplace ? new Set(args.files.map((f) => dirname(f))) : new Set([args.out]);
   for (const dir of folders) lockFolder(dir);
-  const missing = missingPeersLine();
+  const missing = missingPeersLine(new Map(args.files.map((f) => [name(f), codeOf(f)])));
   if (missing) console.log(missing);
   const queue = [...args.files];
   const results: Result[] = [];

@@ -48,11 +48,19 @@ describe("the Debian packages", () => {
     for (const p of DEBIAN_PACKAGES) expect(installed(p), p.name).toBe(yes.has(p.name));
   });
 
-  it("the runner's line names the missing packages and the command; nothing when none is missing", () => {
-    expect(missingPeersLine([])).toBeNull();
-    expect(missingPeersLine([DEBIAN_PACKAGES[3], DEBIAN_PACKAGES[4]])).toBe(
-      `peers missing, their cells will print skipped: lines: apt-get install ${DEBIAN_PACKAGES[3].name} ` +
-        DEBIAN_PACKAGES[4].name,
+  it("the runner's line names the missing packages, the notebooks each costs, and the command", () => {
+    const notebooks = new Map([
+      ["43-dhcp", 'const seen = await tsharkDhcp(pcap);\nawait runDhcpLab(lab, { server: "dnsmasq" });'],
+      ["66-firewall", 'import { startLab } from "wirebook/helpers/lab";\nneedProgram("nft", "nftables");'],
+      ["72-capture", 'import { startLab } from "wirebook/helpers/lab";\nconsole.log(tshark(file, "-q"));'],
+      ["31-latency", "const rtt = await measure();"],
+    ]);
+    const pkg = (name: string) => DEBIAN_PACKAGES.filter((p) => p.name === name);
+    expect(missingPeersLine(notebooks, [])).toBeNull();
+    expect(missingPeersLine(notebooks, pkg("jupyter-nbconvert"))).toBeNull(); // only the tests need it
+    expect(missingPeersLine(notebooks, [...pkg("tshark"), ...pkg("nftables"), ...pkg("bird2")])).toBe(
+      "peers missing, their cells will print skipped: lines: tshark (43-dhcp, 72-capture); " +
+        "nftables (66-firewall, 72-capture); bird2 (no notebook here); to install: npm run peers -- --install",
     );
   });
 

@@ -354,22 +354,53 @@ describe("npm run notebooks (kernel/run.ts)", () => {
 });
 
 describe("npm run notebooks: bad input and stops", () => {
-  it("an unreadable notebook fails alone: the others still run and the table says which", async () => {
+  it("each unreadable notebook fails alone, in one line: the good one beside them still runs", async () => {
     const dir = join(base, "mixed");
     mkdirSync(dir, { recursive: true });
-    const bad = join(dir, "python.ipynb");
-    writeFileSync(bad, JSON.stringify({ nbformat: 4, metadata: { kernelspec: { language: "python" } }, cells: [] }));
-    const r = await cli([bad, second, "--out", outDir("mixed")]);
+    const bad = {
+      "not-json": ["{ nbformat: 4", "not a readable JSON notebook"],
+      "nbformat-3": [JSON.stringify({ nbformat: 3, worksheets: [] }), "nbformat 3 is not supported (need 4)"],
+      "source-42": [JSON.stringify({ nbformat: 4, cells: [{ cell_type: "code", source: 42 }] }), 'cell 1: "source"'],
+      python: [
+        JSON.stringify({ nbformat: 4, metadata: { kernelspec: { language: "python" } }, cells: [] }),
+        "a python notebook; this kernel runs TypeScript",
+      ],
+    };
+    const files = Object.entries(bad).map(([name, [content]]) => {
+      writeFileSync(join(dir, `${name}.ipynb`), content);
+      return join(dir, `${name}.ipynb`);
+    });
+    const missing = join(dir, "missing.ipynb");
+    const r = await cli([...files, missing, second, "--out", outDir("mixed")]);
     expect(r.code, explain(r)).toBe(1);
+    const unreadable = { cells: "-", status: "unreadable", seconds: "-" };
     expect(table(r.stdout)).toEqual([
-      { notebook: "python", cells: "-", status: "unreadable", seconds: "-" },
-      { notebook: "second", cells: "2/2", status: "ok", seconds: expect.stringMatching(/^\d+\.\d$/) },
+      { notebook: "missing", ...unreadable },
+      { notebook: "nbformat-3", ...unreadable },
+      { notebook: "not-json", ...unreadable },
+      { notebook: "python", ...unreadable },
+      { notebook: "source-42", ...unreadable },
+      { notebook: "second", cells: "2/2", status: "ok", seconds: expect.stringMatching(/^\d+\.\d$/) }, // by path
     ]);
-    expect(r.stderr.split("\n").filter((l) => l.trim())).toEqual([
-      `✗ ${bad}: a python notebook; this kernel runs TypeScript`,
-    ]);
+    const lines = r.stderr.split("\n").filter((l) => l.trim());
+    expect(lines).toHaveLength(5);
+    for (const [i, [, why]] of Object.values(bad).entries()) expect(lines[i]).toContain(`✗ ${files[i]}: ${why}`);
+    expect(lines[4]).toBe(`✗ ${missing}: no such notebook`);
     expect(existsSync(join(outDir("mixed"), "second.ipynb"))).toBe(true);
   });
+
+  it("a cell that prints 100 MB: the notebook keeps the first 8 MiB and the cell fails with OutputLimit", async () => {
+    const path = notebook("loud", [
+      'const loudLine = "x".repeat(1023) + "\\n";\nfor (let i = 0; i < 100 * 1024; i++) process.stdout.write(loudLine);',
+      'console.log("not reached");',
+    ]);
+    const r = await cli([path, "--out", outDir("loud")], 120_000);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toContain("OutputLimit: the cell printed 104857600 bytes; the kernel keeps the first 8388608");
+    const nb = readNotebook(join(outDir("loud"), "loud.ipynb"));
+    expect(textOf(nb.cells[0]).length).toBe(8 * 1024 * 1024);
+    expect(nb.cells[1].outputs).toEqual([]);
+  }, 130_000);
 
   it("an --out that cannot be written is one error line before anything runs (exit 2)", async () => {
     const r = await cli([second, "--out", join(second, "inside-a-file")]);
@@ -396,27 +427,37 @@ describe("npm run notebooks: bad input and stops", () => {
     expect(existsSync(lock)).toBe(false); // removed on exit
   });
 
-  it("SIGTERM: the cell stops, its kernel and children end, the notebook is not rewritten (exit 143)", async () => {
-    const path = notebook("terminated", [
-      'import { spawn } from "node:child_process";\nimport { writeFileSync } from "node:fs";',
-      'const child = spawn("sleep", ["120"]);\nwriteFileSync("pids", `${process.pid} ${child.pid}`);',
-      "await new Promise((r) => setTimeout(r, 120_000));",
-    ]);
-    const before = readFileSync(path, "utf8");
-    const pidFile = join(base, "terminated", "pids");
-    const runner = spawn(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", path, "--inplace"], {
-      cwd: root,
-      stdio: "ignore",
-    });
-    const exited = new Promise<number | null>((r) => runner.once("exit", (code) => r(code)));
-    expect(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").includes(" "), 45_000)).toBe(true);
-    const pids = readFileSync(pidFile, "utf8").split(" ").map(Number);
-    started.push(...pids);
-    runner.kill("SIGTERM");
-    expect(await exited).toBe(143);
-    for (const pid of pids) expect(await waitFor(() => !isRunning(pid), 5000), `pid ${pid} still runs`).toBe(true);
-    expect(readFileSync(path, "utf8")).toBe(before);
-  });
+  const stops: Array<[NodeJS.Signals, number]> = [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ];
+  it.each(stops)(
+    "%s: the cell stops, its kernel and children end, the notebook is not rewritten (exit %i)",
+    async (signal, code) => {
+      const name = `stopped-${signal}`;
+      const path = notebook(name, [
+        'import { spawn } from "node:child_process";\nimport { writeFileSync } from "node:fs";',
+        'const child = spawn("sleep", ["120"]);\nwriteFileSync("pids", `${process.pid} ${child.pid}`);',
+        "await new Promise((r) => setTimeout(r, 120_000));",
+      ]);
+      const before = readFileSync(path, "utf8");
+      const pidFile = join(base, name, "pids");
+      const runner = spawn(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", path, "--inplace"], {
+        cwd: root,
+        stdio: "ignore",
+      });
+      const exited = new Promise<number | null>((r) => runner.once("exit", (code) => r(code)));
+      expect(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").includes(" "), 45_000)).toBe(
+        true,
+      );
+      const pids = readFileSync(pidFile, "utf8").split(" ").map(Number);
+      started.push(...pids);
+      runner.kill(signal);
+      expect(await exited).toBe(code);
+      for (const pid of pids) expect(await waitFor(() => !isRunning(pid), 5000), `pid ${pid} still runs`).toBe(true);
+      expect(readFileSync(path, "utf8")).toBe(before);
+    },
+  );
 
   it("a kernel that runs out of memory is reported as OutOfMemory, not as a bare crash", async () => {
     const path = notebook("hog", ["const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1));"]);
