@@ -94,7 +94,8 @@ export function missingPeersLine(notebooks: ReadonlyMap<string, string>, missing
     .filter((p) => p.for !== "tests")
     .map((p) => `${p.name} (${notebooksNeeding(p, notebooks).join(", ") || "no notebook here"})`);
   if (!costs.length) return null;
-  return `peers missing, their cells will print skipped: lines: ${costs.join("; ")}; to install: npm run peers -- --install`;
+  const install = "to install: npm run peers -- --install";
+  return `peers missing, their cells will print skipped: lines: ${costs.join("; ")}; ${install}`;
 }
 
 function main(argv: string[]) {

@@ -391,7 +391,8 @@ describe("npm run notebooks: bad input and stops", () => {
 
   it("a cell that prints 100 MB: the notebook keeps the first 8 MiB and the cell fails with OutputLimit", async () => {
     const path = notebook("loud", [
-      'const loudLine = "x".repeat(1023) + "\\n";\nfor (let i = 0; i < 100 * 1024; i++) process.stdout.write(loudLine);',
+      'const loudLine = "x".repeat(1023) + "\\n";\n' +
+        "for (let i = 0; i < 100 * 1024; i++) process.stdout.write(loudLine);",
       'console.log("not reached");',
     ]);
     const r = await cli([path, "--out", outDir("loud")], 120_000);
