@@ -2,6 +2,7 @@
 // The small public surface of the helpers, one name for each thing a learner uses in many
 // notebooks; everything else is imported from its own module (helpers/README.md is the map).
 export { CellSkipped, cellSignal, closeEverything, onShutdown } from "../kernel/runtime";
+export { openComm, registerCommTarget, type Comm, type CommMessage } from "../kernel/runtime";
 export { hasProgram, needProgram } from "./os/programs";
 export { tshark, tsharkProblemCount } from "./os/tshark";
 export { serve, type Served } from "./net/serve";

@@ -5,13 +5,14 @@
 // stderr and uncaught errors (kernel/capture.ts). The control channel (interrupt, shutdown) is the
 // wire thread's, so that it is answered while a cell keeps this thread busy.
 import { describeError, type CellError, type Executor } from "./executor";
+import { createComms } from "./comms";
 import { kernelInfo } from "./kernel-info";
 import { child, type Message } from "./protocol";
 import { bundleOf, installFrontend, normalizeBundle, plainText, type MimeBundle, type ShowOptions } from "./runtime";
 
 export type Channel = "shell" | "iopub";
 /** A message the kernel sends: a reply (shell) or a broadcast (iopub); the transport signs it. */
-export type Outgoing = Omit<Message<object>, "buffers">;
+export type Outgoing = Omit<Message<object>, "buffers"> & { buffers?: Buffer[] };
 
 /** Carries the kernel's messages: the zmq wire thread in the kernel process, memory in tests. */
 export interface Transport {
@@ -62,8 +63,8 @@ export function createKernel(options: KernelOptions): Kernel {
   const { executor, transport } = options;
   const log = options.log ?? (() => {});
 
-  const publish = (parent: Message, type: string, content: object) =>
-    transport.send("iopub", child(parent, type, content, [Buffer.from(type)]));
+  const publish = (parent: Message, type: string, content: object, buffers?: Buffer[]) =>
+    transport.send("iopub", { ...child(parent, type, content, [Buffer.from(type)]), buffers });
   const reply = (req: Message, type: string, content: object) => transport.send("shell", child(req, type, content));
   const status = (req: Message, state: "busy" | "idle") => publish(req, "status", { execution_state: state });
 
@@ -79,7 +80,21 @@ export function createKernel(options: KernelOptions): Kernel {
     };
     publish(currentParent, how.update ? "update_display_data" : "display_data", content);
   };
+  // The frontend message being handled, so that what a comm handler sends answers it.
+  let commParent: Message | null = null;
+  function reportError(e: unknown) {
+    const err = describeError(e);
+    const parent = commParent ?? currentParent;
+    if (parent) publish(parent, "error", err);
+    else log(`${err.ename}: ${err.evalue}`);
+  }
+  const comms = createComms({
+    publish,
+    parent: () => commParent ?? currentParent,
+    reportError,
+  });
   installFrontend({
+    comms,
     show,
     clearOutput(wait) {
       if (currentParent) publish(currentParent, "clear_output", { wait });
@@ -201,12 +216,24 @@ export function createKernel(options: KernelOptions): Kernel {
       case "is_complete_request":
         return safely("is_complete_reply", () => executor.isComplete(c.code ?? ""));
       case "comm_info_request":
-        return safely("comm_info_reply", () => ({ comms: {} }));
+        return safely("comm_info_reply", () => ({
+          comms: comms.info(typeof c.target_name === "string" ? c.target_name : undefined),
+        }));
       case "history_request":
         return safely("history_reply", () => ({ history: selectHistory(history, c) }));
       case "comm_open":
-        // No comm targets are registered: tell the frontend the comm is closed.
-        return publish(req, "comm_close", { comm_id: c.comm_id, data: {} });
+      case "comm_msg":
+      case "comm_close":
+        // Handled at once, also while a cell awaits: a control moved during a long cell still arrives.
+        status(req, "busy");
+        commParent = req;
+        try {
+          comms.receive(req);
+        } finally {
+          commParent = null;
+        }
+        status(req, "idle");
+        return;
       case "shutdown_request":
         return void shutdown().then(() => {
           reply(req, "shutdown_reply", { status: "ok", restart: Boolean(c.restart) });
@@ -221,6 +248,7 @@ export function createKernel(options: KernelOptions): Kernel {
   function shutdown(): Promise<void> {
     shuttingDown ??= (async () => {
       executor.interrupt();
+      comms.closeAll();
       await options.release();
       executor.close();
     })();
@@ -245,11 +273,7 @@ export function createKernel(options: KernelOptions): Kernel {
       publish(currentParent, "stream", { name, text });
       return true;
     },
-    reportError(e) {
-      const err = describeError(e);
-      if (currentParent) publish(currentParent, "error", err);
-      else log(`${err.ename}: ${err.evalue}`);
-    },
+    reportError,
   };
 }
 

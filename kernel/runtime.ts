@@ -112,6 +112,38 @@ export interface ShowOptions {
 export interface Frontend {
   show(bundle: MimeBundle, options: ShowOptions): void;
   clearOutput(wait: boolean): void;
+  comms: Comms;
+}
+
+/** What arrives on a comm (or opened it): Jupyter's data, metadata and binary buffers. */
+export interface CommMessage {
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  buffers: Buffer[];
+}
+
+export interface CommSendOptions {
+  metadata?: Record<string, unknown>;
+  buffers?: Buffer[];
+}
+
+/** One end of a Jupyter comm: a two-way channel between the kernel and a frontend (widgets use it). */
+export interface Comm {
+  readonly id: string;
+  readonly target: string;
+  readonly closed: boolean;
+  send(data: Record<string, unknown>, options?: CommSendOptions): void;
+  /** Closes it from the kernel's side (the frontend is told); later sends are ignored. */
+  close(data?: Record<string, unknown>): void;
+  onMessage(handler: (m: CommMessage) => void): void;
+  onClose(handler: (m: CommMessage) => void): void;
+}
+
+/** The kernel's comms: opened from here, or by a frontend on a target registered here. */
+export interface Comms {
+  open(target: string, data?: Record<string, unknown>, options?: CommSendOptions): Comm;
+  /** A frontend that opens a comm on `target` gets it handled here; returns an unregister function. */
+  registerTarget(target: string, handler: (comm: Comm, opened: CommMessage) => void): () => void;
 }
 
 type Disposer = () => unknown;
@@ -161,6 +193,33 @@ export const inKernel = () => state.frontend !== undefined;
 export function show(bundle: MimeBundle, options: ShowOptions = {}): void {
   if (state.frontend) state.frontend.show(bundle, options);
   else console.log(String(bundle["text/plain"] ?? JSON.stringify(bundle)));
+}
+
+/** Opens a comm to the frontend on `target`; outside the kernel, one that goes nowhere. */
+export function openComm(target: string, data: Record<string, unknown> = {}, options: CommSendOptions = {}): Comm {
+  return state.frontend ? state.frontend.comms.open(target, data, options) : detachedComm(target);
+}
+
+/** Handles comms a frontend opens on `target` (outside the kernel nothing ever arrives). */
+export function registerCommTarget(target: string, handler: (comm: Comm, opened: CommMessage) => void): () => void {
+  return state.frontend ? state.frontend.comms.registerTarget(target, handler) : () => {};
+}
+
+function detachedComm(target: string): Comm {
+  let closed = false;
+  return {
+    id: `detached-${target}`,
+    target,
+    get closed() {
+      return closed;
+    },
+    send() {},
+    close() {
+      closed = true;
+    },
+    onMessage() {},
+    onClose() {},
+  };
 }
 
 /** Clears the cell's output; with `wait`, only when the next output arrives (no flicker). */

@@ -6,6 +6,8 @@ import type { Message } from "./protocol";
 export interface OutgoingMessage {
   identities: Uint8Array[];
   parts: string[];
+  /** Binary buffers after the JSON parts (comm messages carry them). */
+  buffers?: Uint8Array[];
 }
 
 export type ToWire =

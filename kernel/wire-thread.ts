@@ -91,7 +91,12 @@ async function endProcess(clean: boolean) {
 
 port.on("message", (m: ToWire) => {
   if (m.kind === "send") {
-    const frames = frame(m.msg.identities, m.msg.parts, signer);
+    const frames = frame(
+      m.msg.identities,
+      m.msg.parts,
+      signer,
+      m.msg.buffers?.map((b) => Buffer.from(b)),
+    );
     sendOn[m.channel](frames).catch((e) => log(`send failed: ${e.message}`));
   } else if (m.kind === "cleaned-up") {
     cleanedUp?.();

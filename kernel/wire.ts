@@ -24,7 +24,8 @@ export function startWire(connectionFile: string, log: (line: string) => void, e
     worker,
     send(channel, msg) {
       // Strings cross threads much more cheaply than message objects.
-      post({ kind: "send", channel, msg: { identities: msg.identities, parts: jsonParts(msg) } });
+      const buffers = msg.buffers?.length ? msg.buffers : undefined;
+      post({ kind: "send", channel, msg: { identities: msg.identities, parts: jsonParts(msg), buffers } });
     },
     close(code) {
       post({ kind: "close", code });

@@ -257,6 +257,28 @@ describe("a running kernel process", () => {
     );
   });
 
+  describe("comms over the wire", () => {
+    it(
+      "a comm message's binary buffers arrive as frames after the JSON parts",
+      async () => {
+        const r = await run(
+          client,
+          [
+            'import { openComm } from "wirebook/helpers";',
+            'const wired = openComm("wirebook.wire-test", {});',
+            'wired.send({ n: 1 }, { buffers: [Buffer.from([0, 1, 2, 255]), Buffer.from("second")] });',
+            "wired.id",
+          ].join("\n"),
+        );
+        const id = String(plain(r)[0]).replace(/'/g, "");
+        const msg = await tap.waitFor((m) => m.header.msg_type === "comm_msg" && m.content.comm_id === id);
+        expect(msg.content.data).toEqual({ n: 1 });
+        expect(msg.buffers.map((b) => [...b])).toEqual([[0, 1, 2, 255], [...Buffer.from("second")]]);
+      },
+      T,
+    );
+  });
+
   describe("output bursts", () => {
     it(
       "a cell printing 20,000 lines of 100 bytes at once: every line arrives, then its reply and idle status",

@@ -19,7 +19,14 @@ const parentId = (m: Message): string | undefined => ("msg_id" in m.parent_heade
 /** What arrives at a client: the message as the wire would carry it. */
 function overTheWire(msg: Outgoing): Message {
   const [header, parent_header, metadata, content] = jsonParts(msg).map((p) => JSON.parse(p));
-  return { identities: [], header, parent_header, metadata, content, buffers: [] };
+  return {
+    identities: [],
+    header,
+    parent_header,
+    metadata,
+    content,
+    buffers: (msg.buffers ?? []).map((b) => Buffer.from(b)),
+  };
 }
 
 export interface InProcessKernel {
@@ -28,6 +35,9 @@ export interface InProcessKernel {
   readonly iopub: Message[];
   /** Every reply on shell so far, in order. */
   readonly shell: Message[];
+  /** Sends a shell message that has no reply (comm_open, comm_msg, comm_close from a frontend);
+   *  resolves with its msg_id once the kernel has handled it. */
+  notify(msg_type: string, content: object, buffers?: Buffer[]): Promise<string>;
   /** Sends a shell request and resolves with its reply; `onIopub` sees the iopub it causes. */
   call(msg_type: string, content: object, onIopub?: (m: Message) => void): Promise<Message>;
   /** Runs code and collects its outputs as the zmq client does, until the reply and the idle status. */
@@ -90,6 +100,23 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
     return reply;
   }
 
+  function notify(msg_type: string, content: object, buffers: Buffer[] = []): Promise<string> {
+    const req = overTheWire({
+      identities: [],
+      header: newHeader(msg_type, session, "in-process-test"),
+      parent_header: {},
+      metadata: {},
+      content,
+      buffers,
+    });
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        kernel.handle(req);
+        resolve(req.header.msg_id);
+      }),
+    );
+  }
+
   function waitFor(pred: (m: Message) => boolean, ms = 10_000): Promise<Message> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -116,6 +143,7 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
     iopub,
     shell,
     call,
+    notify,
     waitFor,
     byParent: (id) => iopub.filter((m) => parentId(m) === id),
     async settled(id) {
