@@ -65,7 +65,8 @@ export async function startOrigin(o: { clock: Clock; routes?: Record<string, Rou
       return void res.writeHead(304, headers).end();
     }
     count(path).full++;
-    res.writeHead(r.status ?? 200, { "content-type": "text/plain", ...headers }).end(body);
+    const length = String(Buffer.byteLength(body));
+    res.writeHead(r.status ?? 200, { "content-type": "text/plain", "content-length": length, ...headers }).end(body);
   };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
