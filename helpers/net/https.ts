@@ -17,6 +17,8 @@ export interface RequestOptions {
   /** The name the server certificate must carry, and the SNI sent (default: the URL's host). */
   servername?: string;
   timeoutMs?: number;
+  /** The local address to connect from (any of 127.0.0.0/8 on loopback: many clients, one host). */
+  localAddress?: string;
 }
 
 export interface Response {
@@ -38,7 +40,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Resp
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(
       u,
-      { method: options.method ?? "GET", headers, agent: false, ...tlsOptions },
+      { method: options.method ?? "GET", headers, agent: false, localAddress: options.localAddress, ...tlsOptions },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
