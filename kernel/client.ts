@@ -215,6 +215,55 @@ export class KernelClient {
     }
   }
 
+  /** Sends a shell message that has no reply (comm_open, comm_msg, comm_close) and resolves with
+   *  the first iopub message it causes that `until` accepts, or null after `timeoutMs`. */
+  async notify(
+    msg_type: string,
+    content: object,
+    until: (m: Message) => boolean = () => false,
+    timeoutMs = 5000,
+  ): Promise<Message | null> {
+    const req = this.message(msg_type, content);
+    try {
+      return await new Promise<Message | null>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        this.iopubListeners.set(req.header.msg_id, (m) => {
+          if (!until(m)) return;
+          clearTimeout(timer);
+          resolve(m);
+        });
+        this.sendShell(encode(req, this.signer)).catch(reject);
+      });
+    } finally {
+      this.iopubListeners.delete(req.header.msg_id);
+    }
+  }
+
+  /** The widgets' state, as the control comm gives it (request_states): what a saved notebook
+   *  keeps in its metadata so that it shows the controls without a kernel. Null if none. */
+  async widgetState(): Promise<{ version_major: 2; version_minor: 0; state: Record<string, unknown> } | null> {
+    const comm_id = randomUUID().replace(/-/g, "");
+    // No widget was ever made (the control target is not registered): the kernel closes the comm.
+    let refused = false;
+    const handled = await this.notify(
+      "comm_open",
+      { comm_id, target_name: "jupyter.widget.control", data: {} },
+      (m) => {
+        if (m.header.msg_type === "comm_close" && m.content.comm_id === comm_id) refused = true;
+        return m.header.msg_type === "status" && m.content.execution_state === "idle";
+      },
+    );
+    if (!handled || refused) return null;
+    const answer = await this.notify(
+      "comm_msg",
+      { comm_id, data: { method: "request_states" } },
+      (m) => m.header.msg_type === "comm_msg" && m.content.data?.method === "update_states",
+    );
+    await this.notify("comm_close", { comm_id, data: {} });
+    const state = answer?.content.data.states;
+    return state && Object.keys(state).length ? { version_major: 2, version_minor: 0, state } : null;
+  }
+
   /** Raw frames on a channel, for tests of signature checking and malformed input. */
   async sendRaw(channel: "shell" | "control", frames: Buffer[]) {
     await (channel === "shell" ? this.sendShell : this.sendControl)(frames);

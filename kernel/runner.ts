@@ -3,6 +3,8 @@ import { dirname, resolve } from "node:path";
 import { KernelClient, KernelDiedError } from "./client";
 import { readNotebook, type Cell, type Notebook, type Output } from "./nbformat";
 import { isSkipOutput } from "./runtime";
+
+const WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json";
 import { hasTag, RAISES_TAG, SKIP_TAG } from "./tags";
 
 export interface RunOptions {
@@ -105,6 +107,10 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
         break;
       }
     }
+    // Widgets the cells made: their state goes into the notebook, as Jupyter's "save widget state".
+    const widgets = result.failure || stopping ? null : await kernel.widgetState();
+    if (widgets) nb.metadata.widgets = { [WIDGET_STATE_MIME]: widgets };
+    else delete nb.metadata.widgets;
   } catch (e) {
     if (!(e instanceof KernelDiedError)) throw e;
     const at = result.executed;

@@ -1,6 +1,16 @@
 // The headless runner: runNotebook (kernel/runner.ts) and its CLI (kernel/run.ts).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -189,6 +199,25 @@ describe("runNotebook", () => {
     expect(textOf(cellById(r.notebook, "cell-6"))).toBe("seen: 2,2\n"); // not "1,2": the cell ran twice before the next
     expect(cellById(r.notebook, "cell-5").execution_count).toBe(cellById(r.notebook, "cell-3").execution_count! + 2);
     expect(r.executedIds.has("cell-4")).toBe(false);
+  });
+
+  it("keeps the widgets' state in the notebook's metadata, and none where no widget was made", async () => {
+    // The notebook's folder reaches the helpers as the notebooks/ folder does: node_modules/wirebook.
+    mkdirSync(join(base, "widget", "node_modules"), { recursive: true });
+    symlinkSync(root, join(base, "widget", "node_modules", "wirebook"));
+    const withWidget = await runNotebook(
+      notebook("widget", [
+        'import { intSlider } from "wirebook/helpers/view/widgets";\n' +
+          'const loss = intSlider({ value: 3, max: 20, description: "loss %" });\nloss',
+      ]),
+    );
+    unlinkSync(join(base, "widget", "node_modules", "wirebook")); // never left for a recursive remove
+    expect(withWidget.failure).toBeNull();
+    const doc = withWidget.notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"];
+    expect(doc).toMatchObject({ version_major: 2, version_minor: 0 });
+    const states = Object.values(doc.state) as Array<Record<string, any>>;
+    expect(states.find((s) => s.model_name === "IntSliderModel")?.state).toMatchObject({ value: 3, max: 20 });
+    expect(result.notebook.metadata.widgets).toBeUndefined(); // the basic notebook has none
   });
 
   it("fails a cell tagged raises-exception that raises nothing", async () => {
