@@ -95,7 +95,8 @@ export class Widget {
   /** The output a cell shows: the frontend renders the model's view; text elsewhere. */
   [JUPYTER_DISPLAY](): MimeBundle {
     return {
-      "text/plain": `${this.modelName}(${this.id.slice(0, 8)})`,
+      // No id in the text: a frontend without widgets (or the replay) sees the same every run.
+      "text/plain": `${this.modelName.replace(/Model$/, "")}${this.state.description ? `: ${this.state.description}` : ""}`,
       [WIDGET_VIEW_MIME]: { model_id: this.id, version_major: 2, version_minor: 0 },
     };
   }
