@@ -94,9 +94,11 @@ export class Widget {
 
   /** The output a cell shows: the frontend renders the model's view; text elsewhere. */
   [JUPYTER_DISPLAY](): MimeBundle {
+    // No id in the text: a frontend without widgets (or the replay) sees the same every run.
+    const name = this.modelName.replace(/Model$/, "");
+    const description = String(this.state.description ?? "");
     return {
-      // No id in the text: a frontend without widgets (or the replay) sees the same every run.
-      "text/plain": `${this.modelName.replace(/Model$/, "")}${this.state.description ? `: ${this.state.description}` : ""}`,
+      "text/plain": description ? `${name}: ${description}` : name,
       [WIDGET_VIEW_MIME]: { model_id: this.id, version_major: 2, version_minor: 0 },
     };
   }
