@@ -54,7 +54,7 @@ describe("http probes", () => {
     expect(await probe.burst(target, 3)).toEqual({ "200": 3 });
   });
 
-  it("reports what a request in flight got while the server shut down, and that new connections were refused", async () => {
+  it("reports what a request in flight got during shutdown, and that new connections were refused", async () => {
     const other = https.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (_req, res) => {
       setTimeout(() => res.end("late\n"), 400);
     });
