@@ -14,7 +14,7 @@ import { OUTSIDE_NETNS } from "../os/netns";
 import { startAgent, type Agent, type Args, type Result } from "../os/remote";
 import { labAccess, labUnavailable, type LabAccess } from "./access";
 import { killProcessesIn, LabError, removeStaleLabs, run } from "./cleanup";
-import { intToIpv4, ipv4ToInt, macText } from "../wire/addr";
+import { intToIpv4, ipv4ToInt, ipv6Bytes, ipv6Text, macText } from "../wire/addr";
 
 export interface HostSpec {
   /** Forwards IPv4 between its links; other hosts on its links route through it by default. */
@@ -24,10 +24,16 @@ export interface HostSpec {
 export interface LinkSpec {
   /** Two hosts: a veth pair. More: each joins a bridge (a switch in a namespace of its own). */
   between: string[];
-  /** IPv4 subnet, e.g. "10.0.1.0/24". Hosts get .1, .2, … in the order of `between`. */
-  subnet: string;
+  /** IPv4 subnet, e.g. "10.0.1.0/24". Hosts get .1, .2, … in the order of `between`. May be left
+   *  out on a link that has `subnet6` (an IPv6-only link). */
+  subnet?: string;
   /** Addresses other than the default; `null` leaves the host's interface without one (DHCP). */
   addresses?: Record<string, string | null>;
+  /** IPv6 subnet, e.g. "2001:db8:1::/64" (needs `ipv6: true`). Hosts get ::1, ::2, … in the order of
+   *  `between`, added without duplicate address detection so they can be used at once. */
+  subnet6?: string;
+  /** IPv6 addresses other than the default; `null` leaves the interface without one (SLAAC). */
+  addresses6?: Record<string, string | null>;
   mtu?: number;
   /** A token-bucket rate limit (tc tbf) on every interface of the link, e.g. "20mbit". */
   rate?: string;
@@ -51,6 +57,9 @@ export interface Interface {
   link: number;
   /** With prefix length, e.g. "10.0.1.1/24"; null when the link leaves it unaddressed. */
   address: string | null;
+  /** The IPv6 address the lab gave it, e.g. "2001:db8:1::1/64"; null on a link without `subnet6`
+   *  (the kernel's own link-local address is not listed). */
+  address6: string | null;
   mac: string;
   mtu: number;
 }
@@ -126,6 +135,18 @@ export class Lab {
     return found.address!.split("/")[0];
   }
 
+  /** A host's IPv6 address (without prefix length) on its first link with `subnet6`, or on link `link`. */
+  address6(host: string, link?: number): string {
+    this.usable();
+    const found = this.interfaces.find((i) => i.host === host && i.address6 && (link === undefined || i.link === link));
+    if (!found)
+      throw new LabError(
+        "ERR_LAB_ADDRESS",
+        `host "${host}" has no IPv6 address${link === undefined ? "" : ` on link ${link}`}`,
+      );
+    return found.address6!.split("/")[0];
+  }
+
   /** A host's MAC address ("02:00:00:00:01:02") on its first link, or on link `link`. */
   mac(host: string, link?: number): string {
     this.usable();
@@ -146,10 +167,15 @@ export class Lab {
       const shaping = [link.rate && `tbf ${link.rate}`, link.loss && `loss ${(link.loss * 100).toFixed(1)}%`]
         .filter(Boolean)
         .join(", ");
+      // The IPv6 column only in labs that have IPv6 addresses, so other labs' tables stay as they were.
+      const v6: Record<string, string> = this.spec.links.some((l) => l.subnet6)
+        ? { address6: i.address6 ?? "(none)" }
+        : {};
       return {
         host: i.host,
         interface: i.name,
         address: i.address ?? "(none)",
+        ...v6,
         mac: i.mac,
         mtu: i.mtu,
         link: i.link,
@@ -235,12 +261,19 @@ export class Lab {
         const n = nextIndex.get(host) ?? 0;
         nextIndex.set(host, n + 1);
         const given = link.addresses?.[host];
-        const address = given === null ? null : withPrefix(given ?? nthAddress(link.subnet, i + 1), link.subnet);
+        const address =
+          given === null || !link.subnet ? null : withPrefix(given ?? nthAddress(link.subnet, i + 1), link.subnet);
+        const given6 = link.addresses6?.[host];
+        const address6 =
+          given6 === null || !link.subnet6
+            ? null
+            : withPrefix(given6 ?? nthAddress6(link.subnet6, i + 1), link.subnet6);
         return {
           host,
           ns: this.prefix + host,
           name: `eth${n}`,
           address,
+          address6,
           mac: macFor(k, Object.keys(this.spec.hosts).indexOf(host)),
         };
       });
@@ -276,10 +309,19 @@ export class Lab {
         const mtu = link.mtu ?? 1500;
         await ip("-n", end.ns, "link", "set", end.name, "address", end.mac, "mtu", String(mtu), "up");
         if (end.address) await ip("-n", end.ns, "addr", "add", end.address, "dev", end.name);
+        if (end.address6) await ip("-n", end.ns, "-6", "addr", "add", end.address6, "dev", end.name, "nodad");
         if (link.rate) await ip("-n", end.ns, "link", "set", end.name, "txqueuelen", "1000");
         if (link.rate) await run(this.wrap(tbfCommand(end.ns, end.name, link.rate, link.queue ?? "50ms")));
         if (link.loss) await this.dropAtRandom(end.ns, end.name, link.loss);
-        this.interfaces.push({ host: end.host, name: end.name, link: k, address: end.address, mac: end.mac, mtu });
+        this.interfaces.push({
+          host: end.host,
+          name: end.name,
+          link: k,
+          address: end.address,
+          address6: end.address6,
+          mac: end.mac,
+          mtu,
+        });
       }
     }
     await this.route();
@@ -292,6 +334,10 @@ export class Lab {
       const ns = this.prefix + name;
       if (spec.router) {
         await run(this.wrap(["ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
+        if (this.spec.ipv6)
+          await run(
+            this.wrap(["ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"]),
+          );
         continue;
       }
       const mine = this.interfaces.filter((i) => i.host === name && i.address);
@@ -300,6 +346,14 @@ export class Lab {
       );
       if (gateway)
         await run(this.wrap(["ip", "-n", ns, "route", "add", "default", "via", gateway.address!.split("/")[0]]));
+      const mine6 = this.interfaces.filter((i) => i.host === name && i.address6);
+      const gateway6 = this.interfaces.find(
+        (i) => i.address6 && this.spec.hosts[i.host].router && mine6.some((m) => m.link === i.link),
+      );
+      if (gateway6)
+        await run(
+          this.wrap(["ip", "-n", ns, "-6", "route", "add", "default", "via", gateway6.address6!.split("/")[0]]),
+        );
     }
   }
 
@@ -495,6 +549,15 @@ function macFor(link: number, host: number): string {
   return macText(Buffer.from([0x02, 0, 0, 0, link + 1, host + 1]));
 }
 
+/** The `n`th address of an IPv6 subnet: the prefix with `n` added to its last 32 bits. */
+function nthAddress6(subnet: string, n: number): string {
+  const [base, len] = subnet.split("/");
+  const bytes = ipv6Bytes(base, `subnet6 ${subnet}`);
+  if (Number(len) > 120) throw new LabError("ERR_LAB_SPEC", `subnet6 ${subnet} has no room for host number ${n}`);
+  bytes.writeUInt32BE((bytes.readUInt32BE(12) + n) >>> 0, 12);
+  return ipv6Text(bytes);
+}
+
 function validate(spec: LabSpec): void {
   const names = Object.keys(spec.hosts ?? {});
   const bad = (reason: string) => new LabError("ERR_LAB_SPEC", reason);
@@ -505,12 +568,27 @@ function validate(spec: LabSpec): void {
     if (!Array.isArray(link.between) || link.between.length < 2)
       throw bad(`link ${k}: "between" needs two or more hosts`);
     for (const h of link.between) if (!names.includes(h)) throw bad(`link ${k}: unknown host "${h}"`);
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(link.subnet ?? ""))
+    if (!(link.subnet === undefined && link.subnet6) && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(link.subnet ?? ""))
       throw bad(`link ${k}: subnet "${link.subnet}" is not like "10.0.1.0/24"`);
+    if (link.subnet6 !== undefined) {
+      if (!spec.ipv6) throw bad(`link ${k}: subnet6 needs the lab's ipv6: true`);
+      const [base, len] = link.subnet6.split("/");
+      if (!(Number(len) >= 1 && Number(len) <= 120) || !attempt6(base))
+        throw bad(`link ${k}: subnet6 "${link.subnet6}" is not like "2001:db8:1::/64"`);
+    }
     if (link.loss !== undefined && !(link.loss >= 0 && link.loss < 1))
       throw bad(`link ${k}: loss must be a fraction in [0, 1)`);
     if (link.mtu !== undefined && !(Number.isInteger(link.mtu) && link.mtu >= 68 && link.mtu <= 65535))
       throw bad(`link ${k}: mtu must be 68..65535`);
     if (link.rate !== undefined) parseRate(link.rate);
+  }
+}
+
+function attempt6(text: string): boolean {
+  try {
+    ipv6Bytes(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -11,16 +11,17 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Listens on loopback port 0, tracks connections, and is closed at shutdown if not before. */
-export async function serve(server: Server, host = "127.0.0.1"): Promise<Served> {
+/** Listens on loopback port 0 (or `port`: the same port on a second address, e.g. a dual-stack
+ *  service on ::1 and 127.0.0.1), tracks connections, and is closed at shutdown if not before. */
+export async function serve(server: Server, host = "127.0.0.1", port = 0): Promise<Served> {
   const sockets = new Set<Socket>();
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const bound = await new Promise<number>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve((server.address() as { port: number }).port);
     });
@@ -34,5 +35,5 @@ export async function serve(server: Server, host = "127.0.0.1"): Promise<Served>
       }),
   );
   let closing: Promise<void> | undefined;
-  return { port, close: () => (closing ??= close()) };
+  return { port: bound, close: () => (closing ??= close()) };
 }

@@ -65,7 +65,8 @@ export interface UdpServerOptions {
   /** "echo": send every datagram back; `{ heard: name }`: answer `<name> heard "<text>" from
    *  <address>`; a function: answer with what it returns. */
   reply?: "echo" | { heard: string } | UdpHandler;
-  /** The address to bind (default: all of the host's). */
+  /** The address to bind (default: all of the host's IPv4 ones; "::" or another IPv6 address
+   *  makes an IPv6 socket, which on "::" also takes IPv4 as IPv4-mapped addresses). */
   address?: string;
   /** Keep each datagram (default true); false only counts them: a receiver for a flood. */
   record?: boolean;
@@ -77,7 +78,8 @@ export interface UdpServerOptions {
  *  It counts what it read as metrics, and can join multicast groups. A service. */
 export async function udpServer(port: number, options: UdpServerOptions = {}) {
   await replacing(`udp:${port}`);
-  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: options.receiveBuffer });
+  const type = options.address?.includes(":") ? "udp6" : "udp4"; // an IPv6 address: an IPv6 socket
+  const socket = dgram.createSocket({ type, reuseAddr: true, recvBufferSize: options.receiveBuffer });
   const queue: Datagram[] = [];
   const all: Datagram[] = [];
   const joined = new Set<string>();

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { endianness } from "node:os";
-import { ipv4Text } from "../wire/addr";
+import { ipv4Bytes, ipv4Text } from "../wire/addr";
 
 /** A /proc file that cannot be read as its format says. */
 export class ProcNetError extends Error {
@@ -96,15 +96,18 @@ export const netDevCounters = () => parseNetDev(readFileSync("/proc/net/dev", "u
 
 // ---- UDP sockets --------------------------------------------------------------------------------
 
-/** The datagrams the kernel dropped at this host's UDP socket on 127.0.0.1:`port` because its
- *  receive buffer was full: the last column of the socket's line in /proc/net/udp, whose local
- *  address reads 0100007F:<port in hex>. */
-export function udpSocketDrops(port: number): number {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+/** The datagrams the kernel dropped at this host's UDP socket on `address`:`port` (127.0.0.1
+ *  unless given) because its receive buffer was full: the last column of the socket's line in
+ *  /proc/net/udp, whose local address reads e.g. 0100007F:<port in hex> (the address as the
+ *  kernel's 32-bit word, printed in this machine's byte order). */
+export function udpSocketDrops(port: number, address = "127.0.0.1"): number {
+  const word = ipv4Bytes(address);
+  const hex = (endianness() === "LE" ? Buffer.from(word).reverse() : word).toString("hex").toUpperCase();
+  const local = `${hex}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   const line = readFileSync("/proc/net/udp", "utf8")
     .split("\n")
     .find((l) => l.trim().split(/\s+/)[1] === local);
-  if (!line) throw new ProcNetError(`/proc/net/udp has no socket on 127.0.0.1:${port}`);
+  if (!line) throw new ProcNetError(`/proc/net/udp has no socket on ${address}:${port}`);
   return Number(line.trim().split(/\s+/).pop());
 }
 

@@ -1,5 +1,6 @@
 // tshark, the independent dissector, reading a capture file the notebook wrote: its text output,
-// or, where tshark is not installed, a documented skip naming the Debian package (os/programs).
+// or its `-T fields` output as data (one object per frame); where tshark is not installed, a
+// documented skip naming the Debian package (os/programs).
 import { execFileSync } from "node:child_process";
 import { needProgram } from "./programs";
 
@@ -22,4 +23,41 @@ export function tsharkProblemCount(file: string, ...options: string[]): number {
   return tshark(file, ...options, "-Y", TSHARK_PROBLEMS)
     .split("\n")
     .filter(Boolean).length;
+}
+
+/** One row per frame that matches `filter`, each field's values joined by "," as tshark prints
+ *  them ("" when the frame has no such field), plus `malformed`: frames tshark flags as malformed. */
+export async function tsharkFields(
+  pcap: string,
+  filter: string,
+  fields: string[],
+): Promise<{ rows: Record<string, string>[]; malformed: number }> {
+  const out = tshark(
+    pcap,
+    "-n",
+    "-Y",
+    filter,
+    "-T",
+    "fields",
+    "-E",
+    "separator=\t",
+    ...fields.flatMap((f) => ["-e", f]),
+  );
+  const rows = out
+    .split("\n")
+    .filter((l) => l.length)
+    .map((line) => Object.fromEntries(line.split("\t").map((v, i) => [fields[i], v])));
+  const malformed = tshark(
+    pcap,
+    "-n",
+    "-Y",
+    "_ws.malformed || _ws.expert.severity == error",
+    "-T",
+    "fields",
+    "-e",
+    "frame.number",
+  )
+    .split("\n")
+    .filter(Boolean).length;
+  return { rows, malformed };
 }

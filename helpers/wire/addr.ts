@@ -1,6 +1,8 @@
 // Addresses, once for every module: IPv4 as text, bytes and 32-bit numbers (RFC 791's dotted
 // quad), prefixes, masks and CIDR membership (RFC 4632), IPv6 text in any RFC 4291 §2.2 form in
-// and RFC 5952's canonical form out, and Ethernet MAC addresses (IEEE 802, "aa:bb:cc:dd:ee:ff").
+// and RFC 5952's canonical form out, IPv4 embedded in IPv6 for NAT64 (RFC 6052), interface
+// identifiers from MACs for SLAAC (modified EUI-64, RFC 4291 appendix A and RFC 2464 §4), and
+// Ethernet MAC addresses (IEEE 802, "aa:bb:cc:dd:ee:ff").
 // Text that is not an address is a RangeError with code ERR_INVALID_ARG_VALUE, naming `what`.
 import { invalid } from "./codec";
 
@@ -141,6 +143,73 @@ export function ipv6Text(buf: Buffer, offset = 0): string {
   const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
   if (best.start < 0) return hex(words);
   return `${hex(words.slice(0, best.start))}::${hex(words.slice(best.start + best.len))}`;
+}
+
+// ---- IPv4 inside IPv6: NAT64 (RFC 6052) --------------------------------------------------------
+
+/** The prefix lengths RFC 6052 §2.2 allows for an IPv4-embedded IPv6 address. */
+export const NAT64_PREFIX_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
+/** The Well-Known Prefix (RFC 6052 §2.1). */
+export const NAT64_WELL_KNOWN_PREFIX = "64:ff9b::/96";
+
+function nat64Prefix(prefix: string): { bytes: Buffer; length: number } {
+  const [base, len, extra] = String(prefix).split("/");
+  const length = Number(len);
+  if (extra !== undefined || !NAT64_PREFIX_LENGTHS.some((l) => l === length))
+    invalid(`NAT64 prefix ${JSON.stringify(prefix)}: the length must be one of ${NAT64_PREFIX_LENGTHS.join(", ")}`);
+  const bytes = ipv6Bytes(base, "NAT64 prefix");
+  if (length === 96 && bytes[8] !== 0)
+    invalid(`NAT64 prefix ${JSON.stringify(prefix)}: bits 64..71 (the "u" octet) must be zero`);
+  return { bytes, length };
+}
+
+/** Where the 32 bits of IPv4 go for each prefix length: right after the prefix, but never in
+ *  bits 64..71 (the "u" octet, always zero), so for /40../56 the address is split around it and
+ *  for /64 it starts after it; for /96 it is the last 32 bits (RFC 6052 §2.2, figure 1). */
+const v4Positions = (length: number) => {
+  const start = length / 8;
+  return [0, 1, 2, 3].map((i) => (start <= 8 && start + i >= 8 ? start + i + 1 : start + i));
+};
+
+/** The IPv4-embedded IPv6 address of `ipv4` under `prefix` ("64:ff9b::/96", "2001:db8:100::/40"):
+ *  what a DNS64 server synthesizes and a NAT64 translates back. The suffix is zero. */
+export function embedIpv4(prefix: string, ipv4: string): string {
+  const { bytes, length } = nat64Prefix(prefix);
+  const out = Buffer.alloc(16);
+  bytes.copy(out, 0, 0, length / 8);
+  const v4 = ipv4Bytes(ipv4, "IPv4 address to embed");
+  v4Positions(length).forEach((at, i) => (out[at] = v4[i]));
+  return ipv6Text(out);
+}
+
+/** The IPv4 address embedded in `address` under a prefix of `length` bits (RFC 6052 §2.3). */
+export function extractIpv4(address: string, length: number): string {
+  if (!NAT64_PREFIX_LENGTHS.some((l) => l === length))
+    invalid(`NAT64 prefix length ${length}: must be one of ${NAT64_PREFIX_LENGTHS.join(", ")}`);
+  const bytes = ipv6Bytes(address, "IPv4-embedded IPv6 address");
+  return v4Positions(length)
+    .map((at) => bytes[at])
+    .join(".");
+}
+
+// ---- SLAAC interface identifiers (modified EUI-64) ----------------------------------------------
+
+/** The 64-bit interface identifier SLAAC derives from a 48-bit MAC: ff:fe inserted in the middle
+ *  and the universal/local bit (0x02 of the first octet) inverted (RFC 4291 appendix A; RFC 2464
+ *  §4's example: 34-56-78-9A-BC-DE gives 36-56-78-FF-FE-9A-BC-DE). */
+export function eui64InterfaceId(mac: string): Buffer {
+  const m = macBytes(mac, "MAC for EUI-64");
+  return Buffer.from([m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]);
+}
+
+/** The address SLAAC forms on a /64 `prefix` ("2001:db8:1::/64", or "fe80::/64" for the
+ *  link-local one) from an interface's MAC. */
+export function slaacAddress(prefix: string, mac: string): string {
+  const [base, len] = String(prefix).split("/");
+  if (len !== "64") invalid(`SLAAC prefix ${JSON.stringify(prefix)}: must be a /64`);
+  const out = ipv6Bytes(base, "SLAAC prefix");
+  eui64InterfaceId(mac).copy(out, 8);
+  return ipv6Text(out);
 }
 
 // ---- MAC addresses ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { labAccess, LabError, startLab, staleNamespaces, type Lab, type LabHost 
 import type * as probe from "../support/lab-probe";
 import * as probeHere from "../support/lab-probe";
 import { root, run } from "../support/process";
+import type * as services from "../../helpers/net/services";
 import type { Args } from "../../helpers/os/remote";
 
 // Vitest loads modules its own way, so pass the probe's path rather than the module object.
@@ -262,6 +263,60 @@ describe.skipIf(!asRoot)("a lab as an ordinary user", () => {
     expect(namespaces().filter((n) => n.startsWith(result.prefix))).toEqual([]);
     expect(spawnSync("pgrep", ["-f", result.prefix]).status).toBe(1);
   }, 60_000);
+});
+
+describe.skipIf(labAccess().mode === "none")("a lab with IPv6 on its links", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({
+      ipv6: true,
+      hosts: { a: {}, r: { router: true }, b: {} },
+      links: [
+        { between: ["a", "r"], subnet: "10.0.6.0/24", subnet6: "2001:db8:6:1::/64" },
+        { between: ["r", "b"], subnet6: "2001:db8:6:2::/64", addresses6: { b: "2001:db8:6:2::b" } },
+      ],
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it("numbers IPv6 hosts like IPv4 ones, takes given addresses, and shows them in describe()", () => {
+    expect(lab.address6("a")).toBe("2001:db8:6:1::1");
+    expect(lab.address6("r", 1)).toBe("2001:db8:6:2::1");
+    expect(lab.address6("b")).toBe("2001:db8:6:2::b");
+    expect(() => lab.address("b")).toThrow(/no address/);
+    expect(lab.describe().map((r) => [r.host, r.address, r.address6])).toEqual([
+      ["a", "10.0.6.1/24", "2001:db8:6:1::1/64"],
+      ["r", "10.0.6.2/24", "2001:db8:6:1::2/64"],
+      ["r", "(none)", "2001:db8:6:2::1/64"],
+      ["b", "(none)", "2001:db8:6:2::b/64"],
+    ]);
+  });
+
+  it("routes IPv6 through the router, with addresses usable at once (no DAD wait)", async () => {
+    const SERVICES = join(__dirname, "..", "..", "helpers", "net", "services.ts");
+    type S = typeof services;
+    const server = await lab
+      .host("a")
+      .run<S, "tcpServer">(SERVICES, "tcpServer", 7000, { address: "::", greet: "hello" });
+    const answer = await lab.host("b").run<S, "tcpFetch">(SERVICES, "tcpFetch", lab.address6("a"), 7000, 2000);
+    expect(answer.reply).toBe("hello");
+    expect(await server.peers()).toEqual([expect.stringMatching(/^2001:db8:6:2::b:\d+$/)]);
+    expect(await lab.host("b").exec(["ip", "-6", "route", "show", "default"])).toMatch(/via 2001:db8:6:2::1/);
+  });
+
+  it("rejects IPv6 subnets without ipv6: true, and malformed ones", async () => {
+    await expect(
+      startLab({
+        hosts: { a: {}, b: {} },
+        links: [{ between: ["a", "b"], subnet: "10.0.0.0/24", subnet6: "fd00::/64" }],
+      }),
+    ).rejects.toThrow(/ipv6: true/);
+    await expect(
+      startLab({ ipv6: true, hosts: { a: {}, b: {} }, links: [{ between: ["a", "b"], subnet6: "fd00::x/64" }] }),
+    ).rejects.toThrow(/not like "2001:db8:1::\/64"/);
+  });
 });
 
 describe("where no lab can be built", () => {

@@ -88,3 +88,24 @@ describe("parseConntrack", () => {
     expect(parseConntrack("")).toEqual([]);
   });
 });
+
+describe("udpSocketDrops", () => {
+  it("finds a socket bound to 127.0.0.1 (the default) and to a given address", async () => {
+    const { createSocket } = await import("node:dgram");
+    const { udpSocketDrops } = await import("../../helpers/os/procnet");
+    const bind = (address: string) =>
+      new Promise<import("node:dgram").Socket>((resolve) => {
+        const s = createSocket("udp4");
+        s.bind(0, address, () => resolve(s));
+      });
+    const [loop, any] = [await bind("127.0.0.1"), await bind("0.0.0.0")];
+    try {
+      expect(udpSocketDrops(loop.address().port)).toBe(0);
+      expect(udpSocketDrops(any.address().port, "0.0.0.0")).toBe(0);
+      expect(() => udpSocketDrops(any.address().port)).toThrow(/no socket on 127.0.0.1/);
+    } finally {
+      loop.close();
+      any.close();
+    }
+  });
+});

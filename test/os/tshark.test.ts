@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hasProgram } from "../../helpers/os/programs";
 import { PcapWriter } from "../../helpers/os/pcap-file";
-import { tshark, tsharkProblemCount } from "../../helpers/os/tshark";
+import { tshark, tsharkFields, tsharkProblemCount } from "../../helpers/os/tshark";
 import { LINKTYPE } from "../../helpers/wire/pcap";
 import { ipv4, PROTO, udp } from "../../helpers/wire/packet";
 
@@ -37,5 +37,12 @@ describe.skipIf(!hasProgram("tshark"))("tshark", () => {
   it("counts a frame cut short as a problem", () => {
     const file = pcapOf("cut.pcap", [packet, packet.subarray(0, 24)]);
     expect(tsharkProblemCount(file)).toBe(1);
+  });
+
+  it("gives the fields of the frames a filter matches as rows", async () => {
+    const file = pcapOf("fields.pcap", [packet]);
+    const seen = await tsharkFields(file, "udp", ["ip.src", "udp.dstport"]);
+    expect(seen).toEqual({ rows: [{ "ip.src": A, "udp.dstport": "4001" }], malformed: 0 });
+    expect((await tsharkFields(file, "tcp", ["ip.src"])).rows).toEqual([]);
   });
 });

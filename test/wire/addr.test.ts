@@ -5,6 +5,12 @@ import fc from "fast-check";
 import * as net from "node:net";
 import { describe, expect, it } from "vitest";
 import {
+  embedIpv4,
+  eui64InterfaceId,
+  extractIpv4,
+  NAT64_PREFIX_LENGTHS,
+  NAT64_WELL_KNOWN_PREFIX,
+  slaacAddress,
   hardwareBytes,
   inCidr,
   intToIpv4,
@@ -133,5 +139,48 @@ describe("MAC addresses", () => {
     expect(() => macBytes("02:00-00:00:00:01")).toThrow(/not a MAC address/); // one separator throughout
     expect(() => hardwareBytes("", "chaddr")).toThrow(/^chaddr: not a hardware address/);
     expect(() => hardwareBytes("aa:".repeat(16) + "aa")).toThrow(/not a hardware address/); // 17 octets
+  });
+});
+
+describe("IPv4-embedded IPv6 addresses (RFC 6052)", () => {
+  // RFC 6052 §2.4, the table of examples: 192.0.2.33 under each prefix length.
+  const vectors: Array<[string, string]> = [
+    ["2001:db8::/32", "2001:db8:c000:221::"],
+    ["2001:db8:100::/40", "2001:db8:1c0:2:21::"],
+    ["2001:db8:122::/48", "2001:db8:122:c000:2:2100::"],
+    ["2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::"],
+    ["2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0"],
+    ["2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33"],
+  ];
+  it("embeds 192.0.2.33 as the RFC's table shows, for every prefix length", () => {
+    for (const [prefix, expected] of vectors) {
+      expect(ipv6Bytes(embedIpv4(prefix, "192.0.2.33"))).toEqual(ipv6Bytes(expected));
+      expect(extractIpv4(expected, Number(prefix.split("/")[1]))).toBe("192.0.2.33");
+    }
+    expect(embedIpv4(NAT64_WELL_KNOWN_PREFIX, "192.0.2.33")).toBe("64:ff9b::c000:221");
+  });
+  it("round-trips any IPv4 address under any allowed length, keeping the u octet zero", () => {
+    fc.assert(
+      fc.property(ipv4Address, fc.constantFrom(...NAT64_PREFIX_LENGTHS), (v4, len) => {
+        const a = embedIpv4(`2001:db8:ffff:ffff:ff:ffff::/${len}`, v4);
+        expect(extractIpv4(a, len)).toBe(v4);
+        expect(ipv6Bytes(a)[8]).toBe(0);
+      }),
+      params,
+    );
+  });
+  it("refuses other prefix lengths", () => {
+    expect(() => embedIpv4("2001:db8::/33", "192.0.2.33")).toThrow(/must be one of 32, 40, 48, 56, 64, 96/);
+    expect(() => extractIpv4("2001:db8::", 100)).toThrow(RangeError);
+    expect(() => embedIpv4("2001:db8:0:0:100::/96", "192.0.2.33")).toThrow(/"u" octet/);
+  });
+});
+
+describe("modified EUI-64 interface identifiers (RFC 4291 appendix A)", () => {
+  it("matches RFC 2464 §4's example and forms the SLAAC address on a /64", () => {
+    expect(eui64InterfaceId("34-56-78-9A-BC-DE").toString("hex")).toBe("365678fffe9abcde");
+    expect(slaacAddress("fe80::/64", "34:56:78:9a:bc:de")).toBe("fe80::3656:78ff:fe9a:bcde");
+    expect(slaacAddress("2001:db8:1::/64", "02:00:00:00:01:02")).toBe("2001:db8:1::ff:fe00:102");
+    expect(() => slaacAddress("2001:db8::/48", "02:00:00:00:01:02")).toThrow(/must be a \/64/);
   });
 });
