@@ -183,6 +183,39 @@ export async function udpRequest(
   }
 }
 
+/** Sends one datagram to `host:port` from a fresh socket on any local address and collects every
+ *  datagram that comes back from that address and port for `windowMs` after the first (or for
+ *  `timeoutMs` when none comes): a server may answer one datagram with several (QUIC does).
+ *  Resolves with the datagrams, possibly none. */
+export async function udpCollect(
+  host: string,
+  port: number,
+  message: Buffer,
+  options: { windowMs?: number; timeoutMs?: number; max?: number } = {},
+): Promise<Buffer[]> {
+  const client = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
+  await bindUdp(client, 0);
+  const got: Buffer[] = [];
+  try {
+    await new Promise<void>((resolve) => {
+      let timer = setTimeout(resolve, options.timeoutMs ?? 2000);
+      client.on("message", (reply, from) => {
+        if (from.port !== port || from.address !== host) return;
+        if (!got.length) {
+          clearTimeout(timer);
+          timer = setTimeout(resolve, options.windowMs ?? 300);
+        }
+        got.push(reply);
+        if (got.length >= (options.max ?? 50)) resolve();
+      });
+      client.send(message, port, host);
+    });
+  } finally {
+    client.close();
+  }
+  return got;
+}
+
 export interface Answer {
   /** The reply's text, or null when none came. */
   reply: string | null;

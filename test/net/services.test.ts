@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labAccess, startLab, type Lab, type LabHost } from "../../helpers/lab";
 import type * as servicesModule from "../../helpers/net/services";
-import { tcpFetch, tcpServer, udpAsk, udpServer } from "../../helpers/net/services";
+import { tcpFetch, tcpServer, udpAsk, udpCollect, udpServer } from "../../helpers/net/services";
 import type * as procnet from "../../helpers/os/procnet";
 import type { Args } from "../../helpers/os/remote";
 import { parseExposition, sampleOf } from "../../helpers/wire/prometheus";
@@ -24,6 +24,18 @@ const inProcnet = <K extends keyof Procnet & string>(host: LabHost, fn: K, ...ar
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("servers on loopback", () => {
+  it("udpCollect gathers every datagram a server sends back, and none from elsewhere", async () => {
+    const server = dgram.createSocket("udp4");
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", () => r()));
+    const port = server.address().port;
+    server.on("message", (m, from) => {
+      for (const n of [1, 2, 3]) server.send(Buffer.from(`${m} ${n}`), from.port, from.address);
+    });
+    const got = await udpCollect("127.0.0.1", port, Buffer.from("hi"), { windowMs: 200 });
+    expect(got.map(String)).toEqual(["hi 1", "hi 2", "hi 3"]);
+    server.close();
+    expect(await udpCollect("127.0.0.1", port, Buffer.from("hi"), { timeoutMs: 200 })).toEqual([]);
+  });
   it("asks a UDP server that says what it heard, and gets that back", async () => {
     const replier = await udpServer(0, { reply: { heard: "x" } });
     expect(await udpAsk("127.0.0.1", replier.port, "hi")).toEqual({ reply: 'x heard "hi" from 127.0.0.1' });
