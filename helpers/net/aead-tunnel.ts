@@ -77,9 +77,14 @@ function open(aead: Aead, key: Buffer, header: Buffer, counter: bigint, sealed: 
   }
 }
 
+// An endpoint started again on the same interface and port (a cell run twice) replaces the old one.
+const running = new Map<string, () => Promise<void>>();
+
 /** Starts the endpoint; the notebook then gives the interface its address and MTU with `ip`. */
 export async function startTunnel(o: TunnelOptions) {
   for (const k of [o.sendKey, o.receiveKey]) if (k.length !== 32) throw new RangeError("keys are 32 bytes");
+  const key = `${o.dev}:${o.port}`;
+  await running.get(key)?.();
   const stats: TunnelStats = {
     sent: 0,
     received: 0,
@@ -137,9 +142,14 @@ export async function startTunnel(o: TunnelOptions) {
     await new Promise<void>((r) => socket.close(() => r()));
   };
   const forget = onShutdown(shutdown);
+  const close = () => {
+    if (running.get(key) === close) running.delete(key);
+    return forget().then(shutdown);
+  };
+  running.set(key, close);
   return {
     dev: tun.name,
     stats: (): TunnelStats => ({ ...stats }),
-    close: () => forget().then(shutdown),
+    close,
   };
 }
