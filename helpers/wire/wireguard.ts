@@ -55,10 +55,36 @@ export type WireGuardMessage = Initiation | Response | CookieReply | TransportDa
 type Field = [name: string, size: number];
 /** The byte fields after the 4-byte type word and the indices, in order, per type. */
 const LAYOUT = {
-  initiation: { code: 1, ids: ["sender"], fields: [["ephemeral", 32], ["encryptedStatic", 48], ["encryptedTimestamp", 28], ["mac1", 16], ["mac2", 16]] as Field[] },
-  response: { code: 2, ids: ["sender", "receiver"], fields: [["ephemeral", 32], ["encryptedNothing", 16], ["mac1", 16], ["mac2", 16]] as Field[] },
-  "cookie-reply": { code: 3, ids: ["receiver"], fields: [["nonce", 24], ["encryptedCookie", 32]] as Field[] },
-} as const; // prettier-ignore
+  initiation: {
+    code: 1,
+    ids: ["sender"],
+    fields: [
+      ["ephemeral", 32],
+      ["encryptedStatic", 48],
+      ["encryptedTimestamp", 28],
+      ["mac1", 16],
+      ["mac2", 16],
+    ] as Field[],
+  },
+  response: {
+    code: 2,
+    ids: ["sender", "receiver"],
+    fields: [
+      ["ephemeral", 32],
+      ["encryptedNothing", 16],
+      ["mac1", 16],
+      ["mac2", 16],
+    ] as Field[],
+  },
+  "cookie-reply": {
+    code: 3,
+    ids: ["receiver"],
+    fields: [
+      ["nonce", 24],
+      ["encryptedCookie", 32],
+    ] as Field[],
+  },
+} as const;
 const SIZES: Record<number, number> = { 1: 148, 2: 92, 3: 64 };
 const TYPES = ["", "initiation", "response", "cookie-reply", "transport"] as const;
 export const TRANSPORT_HEADER = 16;
