@@ -568,6 +568,41 @@ function firstEvent(
   });
 }
 
+/** Sends `bytes` bytes over one TCP connection to `to`:`port` (a tcpServer counts them) as fast
+ *  as the path takes them, and reports how long it took from connecting until the server closed
+ *  its side after ours: a bulk transfer for throughput. A failure is the `error`, not a throw. */
+export async function tcpSendBulk(
+  to: string,
+  port: number,
+  bytes: number,
+  timeoutMs = 30_000,
+): Promise<{ bytes: number; ms: number; error?: string }> {
+  assertInLabHost("services.tcpSendBulk");
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  return new Promise((resolve) => {
+    const t0 = nowMs();
+    let sent = 0;
+    const s = net.connect({ host: to, port });
+    const timer = setTimeout(() => s.destroy(new Error("timeout")), timeoutMs);
+    const done = (error?: string) => {
+      clearTimeout(timer);
+      resolve({ bytes: sent, ms: nowMs() - t0, ...(error ? { error } : {}) });
+    };
+    s.on("error", (e) => done(errorCode(e)));
+    s.on("close", (hadError) => hadError || done());
+    s.on("data", () => {});
+    const pump = () => {
+      while (sent < bytes) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once("drain", pump);
+      }
+      s.end();
+    };
+    s.once("connect", pump);
+  });
+}
+
 /** Connects, reads until the server closes, and returns the text; or the error's code, or
  *  "timeout" when the connection is not made within `timeoutMs`. */
 export function tcpFetch(address: string, port: number, timeoutMs = 1000): Promise<Answer> {

@@ -28,6 +28,11 @@ export const PACKET = { IGNORE_OUTGOING: 23 } as const;
 export const ETH_P_ALL = 0x0003;
 export const MSG_DONTWAIT = 0x40;
 const SIOCGSTAMP = 0x8906;
+/** <linux/if_tun.h>: TUNSETIFF = _IOW('T', 202, int); a TUN device (IP packets, no Ethernet) and
+ *  no packet-information prefix. <fcntl.h>: O_RDWR, O_NONBLOCK, O_CLOEXEC. */
+export const TUN = { SETIFF: 0x400454ca, IFF_TUN: 0x0001, IFF_NO_PI: 0x1000 } as const;
+const O = { RDWR: 0o2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+const IFREQ_SIZE = 40;
 
 /** A system call that failed: `code` is the errno name, `syscall` the call. */
 export class SyscallError extends Error {
@@ -80,6 +85,10 @@ interface Bound {
   recv: Fn<[fd: number, buf: Buffer, length: number, flags: number]>;
   ifNameToIndex: Fn<[name: string]>;
   ioctlStamp: Fn<[fd: number, request: number, out: Partial<Timeval>]>;
+  ioctlBuffer: Fn<[fd: number, request: number, buf: Buffer]>;
+  open: Fn<[path: string, flags: number]>;
+  read: Fn<[fd: number, buf: Buffer, length: number]>;
+  write: Fn<[fd: number, buf: Buffer, length: number]>;
   sizes: { timeval: number; sockaddrIn: number; sockaddrLl: number; fprog: number };
 }
 
@@ -123,6 +132,10 @@ function load(): Bound {
     recv: lib.func("recv", "intptr_t", ["int", "void *", "size_t", "int"]),
     ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
     ioctlStamp: (fd, request, out) => ioctl(fd, request, koffi.out(koffi.pointer(timeval)), out),
+    ioctlBuffer: (fd, request, buf) => ioctl(fd, request, "void *", buf),
+    open: lib.func("int open(const char *path, int flags)"),
+    read: lib.func("read", "intptr_t", ["int", "void *", "size_t"]),
+    write: lib.func("write", "intptr_t", ["int", "void *", "size_t"]),
     sizes: {
       timeval: koffi.sizeof(timeval),
       sockaddrIn: koffi.sizeof(sockaddrIn),
@@ -238,4 +251,33 @@ export function lastPacketTime(fd: number): number | null {
   const tv: Partial<Timeval> = {};
   if (load().ioctlStamp(fd, SIOCGSTAMP, tv) !== 0 || tv.tv_sec === undefined || tv.tv_usec === undefined) return null;
   return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+// ---- TUN devices ---------------------------------------------------------------------------------
+
+/** Opens /dev/net/tun (non-blocking, close-on-exec) and attaches it to a new TUN interface named
+ *  `name` (IFF_TUN | IFF_NO_PI: each read is one IP packet, each write sends one). The interface
+ *  lives while the fd is open. Needs CAP_NET_ADMIN in the network namespace. */
+export function openTun(name: string): { fd: number; name: string } {
+  if (!/^[\w.-]{1,15}$/.test(name)) throw new RangeError(`not an interface name: ${JSON.stringify(name)}`);
+  const c = load();
+  const fd = c.open("/dev/net/tun", O.RDWR | O.NONBLOCK | O.CLOEXEC);
+  if (fd < 0) throw sysError("open", "/dev/net/tun");
+  const ifr = Buffer.alloc(IFREQ_SIZE);
+  ifr.write(name, 0, "latin1");
+  ifr.writeUInt16LE(TUN.IFF_TUN | TUN.IFF_NO_PI, 16); // ifr_flags, a short in the machine's order (x86, arm: LE)
+  if (c.ioctlBuffer(fd, TUN.SETIFF, ifr) !== 0) {
+    const e = sysError("ioctl", `TUNSETIFF ${name}`);
+    c.close(fd);
+    throw e;
+  }
+  return { fd, name: ifr.toString("latin1", 0, 16).replace(/\0.*$/s, "") };
+}
+
+/** read(2) without blocking (the fd is O_NONBLOCK): bytes read into `buf`, or -1 when none. */
+export const readNow = (fd: number, buf: Buffer): number => load().read(fd, buf, buf.length);
+
+/** write(2) of one whole buffer (one packet to a TUN fd); throws on failure. */
+export function writeFd(fd: number, data: Buffer, what: string): void {
+  if (load().write(fd, data, data.length) < 0) throw sysError("write", what);
 }
