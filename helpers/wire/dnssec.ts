@@ -134,9 +134,9 @@ export function importKey(algorithm: number, flags: number, privateKeyBase64: st
 }
 
 /** An RRSIG record, its data typed. */
-export type Rrsig = dns.ResourceRecord & { data: dns.RrsigData };
+export type Rrsig = Omit<dns.ResourceRecord, "data"> & { data: dns.RrsigData };
 /** An NSEC record, its data typed. */
-export type Nsec = dns.ResourceRecord & { data: dns.NsecData };
+export type Nsec = Omit<dns.ResourceRecord, "data"> & { data: dns.NsecData };
 
 export interface SignOptions {
   signer: string;
@@ -228,12 +228,14 @@ export function rrsets(records: dns.ResourceRecord[]): dns.ResourceRecord[][] {
 }
 
 /** The NSEC chain of a zone (RFC 4035 §2.3): one NSEC per name, in canonical order, each naming
- *  the next (the last the apex) and the types at its own name, NSEC and RRSIG included. */
+ *  the next (the last the apex) and the types at its own name (each once, by number), NSEC and
+ *  RRSIG included. */
 export function nsecChain(records: dns.ResourceRecord[], apex: string, ttl: number): Nsec[] {
   const names = [...new Set(records.map((r) => r.name.toLowerCase()))].sort(compareNames);
   return names.map((n, i) => {
     const types = records.filter((r) => r.name.toLowerCase() === n).map((r) => r.type);
-    const data = { nextDomainName: names[(i + 1) % names.length] ?? apex, types: [...types, "RRSIG", "NSEC"] };
+    const present = [...new Set([...types, "RRSIG", "NSEC"])].sort((x, y) => dns.typeNumber(x) - dns.typeNumber(y));
+    const data = { nextDomainName: names[(i + 1) % names.length] ?? apex, types: present };
     return { name: n, type: "NSEC", class: "IN", ttl, data };
   });
 }
@@ -303,3 +305,14 @@ export function dataText(rr: dns.ResourceRecord): string {
 /** One line of a zone file. */
 export const zoneLine = (rr: dns.ResourceRecord): string =>
   `${absolute(rr.name)} ${rr.ttl ?? 0} ${rr.class ?? "IN"} ${rr.type} ${dataText(rr)}`;
+
+// ---- telling records apart -------------------------------------------------------------------------
+
+const dataIs = (d: dns.RecordData, field: string) => typeof d === "object" && !Buffer.isBuffer(d) && field in d;
+/** An RRSIG record, with its data typed. */
+export const isRrsig = (rr: dns.ResourceRecord): rr is Rrsig => rr.type === "RRSIG" && dataIs(rr.data, "typeCovered");
+/** An NSEC record, with its data typed. */
+export const isNsec = (rr: dns.ResourceRecord): rr is Nsec => rr.type === "NSEC" && dataIs(rr.data, "nextDomainName");
+/** A DNSKEY record, with its data typed. */
+export const isDnskey = (rr: dns.ResourceRecord): rr is Omit<dns.ResourceRecord, "data"> & { data: dns.DnskeyData } =>
+  rr.type === "DNSKEY" && dataIs(rr.data, "flags");

@@ -158,6 +158,14 @@ describe("zones", () => {
       ["www.a.test", "a.test"],
     ]);
     expect(chain[0].data.types).toEqual(["SOA", "RRSIG", "NSEC"]);
+    const twice = dnssec.nsecChain(
+      [...rrs, { name: "a.test", type: "NS", data: "ns.a.test" }, { name: "a.test", type: "NS", data: "ns2.a.test" }],
+      "a.test",
+      300,
+    );
+    expect(twice[0].data.types).toEqual(["NS", "SOA", "RRSIG", "NSEC"]); // each type once, by number
+    expect(chain.every(dnssec.isNsec)).toBe(true);
+    expect(dnssec.isRrsig(chain[0])).toBe(false);
   });
   it("zone-file lines, as the tools read them", () => {
     expect(dnssec.timeText(1440021600)).toBe("20150819220000");
