@@ -88,6 +88,7 @@ export function startNsd(origin: string, zoneText: string) {
       '  username: ""',
       '  chroot: ""',
       `  zonesdir: "${dir}"`,
+      '  database: ""', // no compiled database (it would go to /var/lib/nsd): the zone file is read
       `  zonelistfile: "${dir}/zone.list"`,
       `  xfrdfile: "${dir}/xfrd.state"`,
       `  xfrdir: "${dir}"`,
