@@ -77,12 +77,18 @@ export function signedData(rrset: dns.ResourceRecord[], sig: Omit<dns.RrsigData,
     type: "RRSIG",
     data: { ...sig, signersName: sig.signersName.toLowerCase(), signature: Buffer.alloc(0) },
   });
-  const rrs = rrset.map((rr) =>
-    dns.record.encode({ ...rr, name: rr.name.toLowerCase(), class: rr.class ?? "IN", ttl: sig.originalTtl }),
-  );
-  const rdataOf = (wire: Buffer) => wire.subarray(wire.indexOf(0) + 11); // after the owner's root byte and 10 fixed bytes
-  rrs.sort((x, y) => Buffer.compare(rdataOf(x), rdataOf(y)));
-  return Buffer.concat([rdataOf(rrsig), ...rrs]);
+  // each RR's RDATA starts after its owner name and the 10 bytes of type, class, TTL and RDLENGTH
+  const rrs = rrset.map((rr) => {
+    const wire = dns.record.encode({
+      ...rr,
+      name: rr.name.toLowerCase(),
+      class: rr.class ?? "IN",
+      ttl: sig.originalTtl,
+    });
+    return { wire, rdata: wire.subarray(canonicalName(rr.name).length + 10) };
+  });
+  rrs.sort((x, y) => Buffer.compare(x.rdata, y.rdata));
+  return Buffer.concat([rrsig.subarray(1 + 10), ...rrs.map((r) => r.wire)]);
 }
 
 // ---- keys, signing, verifying --------------------------------------------------------------------
