@@ -1,6 +1,7 @@
 // A DNS message codec written by hand (RFC 1035 §4), enough for an authoritative server and its
 // clients: the header, questions, and resource records with A, AAAA (RFC 3596), CNAME, NS and PTR
-// data decoded (any other type keeps its data as bytes, RFC 3597), names compressed on the way
+// data decoded, and DNSSEC's DNSKEY, RRSIG, NSEC and DS (RFC 4034 §2-5, never compressed; any
+// other type keeps its data as bytes, RFC 3597), names compressed on the way
 // out (§4.1.4). In dns-packet's shape: the message and each of its parts (name, header, question,
 // record) is a codec with encode / decode / encodingLength (helpers/wire/codec.ts), and record
 // data is picked from one table, RDATA, by type. Bad input raises DnsFormatError with a code, the
@@ -18,7 +19,8 @@ export type DnsErrorCode =
   | "ERR_DNS_POINTER_LOOP" // a compression pointer leads back into the same name
   | "ERR_DNS_POINTER_FORWARD" // a compression pointer to later data (RFC 1035: only to a prior occurrence)
   | "ERR_DNS_NAME_TOO_LONG" // more than 255 bytes once pointers are followed
-  | "ERR_DNS_BAD_RDATA_LENGTH"; // record data of the wrong size for its type
+  | "ERR_DNS_BAD_RDATA_LENGTH" // record data of the wrong size for its type
+  | "ERR_DNS_BAD_TYPE_BITMAP"; // an NSEC type bitmap whose windows are out of order or of a bad length
 
 export class DnsFormatError extends CodecError<DnsErrorCode> {
   constructor(code: DnsErrorCode, offset: number, reason: string) {
@@ -47,6 +49,10 @@ export const TYPES: Record<string, number> = {
   TXT: 16,
   AAAA: 28,
   OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
   ANY: 255,
 };
 export const CLASSES: Record<string, number> = { IN: 1, CH: 3, HS: 4, ANY: 255 };
@@ -351,20 +357,55 @@ export const question: WireCodec<Question> = codec<Question, Question>({
 
 // ---- resource records, with record data picked from one table ------------------------------------
 
+/** DNSKEY data (RFC 4034 §2): a zone's public key. Flags 256 = zone key, 257 = zone key + SEP
+ *  (a key-signing key); protocol is always 3. */
+export interface DnskeyData {
+  flags: number;
+  protocol: number;
+  algorithm: number;
+  key: Buffer;
+}
+/** RRSIG data (RFC 4034 §3): a signature over one RRset. Times are seconds since 1970 (mod 2^32). */
+export interface RrsigData {
+  typeCovered: string;
+  algorithm: number;
+  labels: number;
+  originalTtl: number;
+  expiration: number;
+  inception: number;
+  keyTag: number;
+  signersName: string;
+  signature: Buffer;
+}
+/** NSEC data (RFC 4034 §4): the next name in the zone, and the types this name has. */
+export interface NsecData {
+  nextDomainName: string;
+  types: string[];
+}
+/** DS data (RFC 4034 §5): a digest of a child zone's DNSKEY, published by the parent. */
+export interface DsData {
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  digest: Buffer;
+}
+export type RecordData = string | Buffer | DnskeyData | RrsigData | NsecData | DsData;
+
 export interface ResourceRecord {
   name: string;
   type: string;
   class?: string;
   ttl?: number;
-  /** A: "127.0.0.1"; AAAA: "::1"; CNAME, NS, PTR: a name; any other type: the raw bytes. */
-  data: string | Buffer;
+  /** A: "127.0.0.1"; AAAA: "::1"; CNAME, NS, PTR: a name; DNSKEY, RRSIG, NSEC, DS: their fields;
+   *  any other type: the raw bytes. */
+  data: RecordData;
 }
 
 /** How one type's data is written and read. `write` gets the message's buffer (null: only count)
  *  and compression table, as names in the data may be compressed. */
 interface RdataCodec {
   write(data: unknown, buf: Buffer | null, at: number, table?: CompressionTable): number;
-  read(buf: Buffer, start: number, rdlength: number, base: number, type: string): string | Buffer;
+  read(buf: Buffer, start: number, rdlength: number, base: number, type: string): RecordData;
 }
 
 const fixedSize = (type: string, want: number, rdlength: number, start: number) => {
@@ -408,6 +449,144 @@ const rawData: RdataCodec = {
   read: (buf, start, rdlength) => Buffer.from(buf.subarray(start, start + rdlength)),
 };
 
+// ---- DNSSEC's record data (RFC 4034): fixed fields, then a name (never compressed) or bytes ----
+
+const short = (type: string, want: number, rdlength: number, start: number) => {
+  if (rdlength < want)
+    fail("ERR_DNS_BAD_RDATA_LENGTH", start - 2, `${type} data needs at least ${want} bytes, not ${rdlength}`);
+};
+const dnskeyData: RdataCodec = {
+  write(data, buf, at) {
+    const d = objectOf(data as DnskeyData, "DNSKEY data");
+    const fixed = [
+      uint(d.flags, 16, "DNSKEY flags"),
+      uint(d.protocol, 8, "protocol"),
+      uint(d.algorithm, 8, "algorithm"),
+    ];
+    const key = bytesOf(d.key, "DNSKEY key");
+    if (buf) {
+      buf.writeUInt16BE(fixed[0], at);
+      buf[at + 2] = fixed[1];
+      buf[at + 3] = fixed[2];
+      key.copy(buf, at + 4);
+    }
+    return 4 + key.length;
+  },
+  read(buf, start, rdlength, _base, type): DnskeyData {
+    short(type, 4, rdlength, start);
+    const key = Buffer.from(buf.subarray(start + 4, start + rdlength));
+    return { flags: buf.readUInt16BE(start), protocol: buf[start + 2], algorithm: buf[start + 3], key };
+  },
+};
+const dsData: RdataCodec = {
+  write(data, buf, at) {
+    const d = objectOf(data as DsData, "DS data");
+    const fixed = [
+      uint(d.keyTag, 16, "DS key tag"),
+      uint(d.algorithm, 8, "algorithm"),
+      uint(d.digestType, 8, "digest type"),
+    ];
+    const digest = bytesOf(d.digest, "DS digest");
+    if (buf) {
+      buf.writeUInt16BE(fixed[0], at);
+      buf[at + 2] = fixed[1];
+      buf[at + 3] = fixed[2];
+      digest.copy(buf, at + 4);
+    }
+    return 4 + digest.length;
+  },
+  read(buf, start, rdlength, _base, type): DsData {
+    short(type, 4, rdlength, start);
+    const digest = Buffer.from(buf.subarray(start + 4, start + rdlength));
+    return { keyTag: buf.readUInt16BE(start), algorithm: buf[start + 2], digestType: buf[start + 3], digest };
+  },
+};
+const rrsigData: RdataCodec = {
+  write(data, buf, at) {
+    const d = objectOf(data as RrsigData, "RRSIG data");
+    const covered = typeNumber(d.typeCovered);
+    const u32s = [d.originalTtl, d.expiration, d.inception].map((v, i) =>
+      uint(v, 32, ["originalTtl", "expiration", "inception"][i]),
+    );
+    const small = [uint(d.algorithm, 8, "algorithm"), uint(d.labels, 8, "labels"), uint(d.keyTag, 16, "key tag")];
+    const signature = bytesOf(d.signature, "RRSIG signature");
+    const n = writeName(d.signersName, buf, at + 18);
+    if (buf) {
+      buf.writeUInt16BE(covered, at);
+      buf[at + 2] = small[0];
+      buf[at + 3] = small[1];
+      u32s.forEach((v, i) => buf.writeUInt32BE(v, at + 4 + 4 * i));
+      buf.writeUInt16BE(small[2], at + 16);
+      signature.copy(buf, at + 18 + n);
+    }
+    return 18 + n + signature.length;
+  },
+  read(buf, start, rdlength, base, type): RrsigData {
+    short(type, 19, rdlength, start);
+    const signer = readName(buf.subarray(0, start + rdlength), start + 18, base);
+    return {
+      typeCovered: typeName(buf.readUInt16BE(start)),
+      algorithm: buf[start + 2],
+      labels: buf[start + 3],
+      originalTtl: buf.readUInt32BE(start + 4),
+      expiration: buf.readUInt32BE(start + 8),
+      inception: buf.readUInt32BE(start + 12),
+      keyTag: buf.readUInt16BE(start + 16),
+      signersName: signer.value,
+      signature: Buffer.from(buf.subarray(start + 18 + signer.bytes, start + rdlength)),
+    };
+  },
+};
+
+/** RFC 4034 §4.1.2: for each 256-type window that has types, its number, the bitmap's length
+ *  (1..32, trailing zero bytes left out) and the bitmap, most significant bit first. */
+function typeBitmap(types: number[]): Buffer {
+  const windows = new Map<number, Buffer>();
+  for (const t of types) {
+    const w = windows.get(t >> 8) ?? Buffer.alloc(32);
+    w[(t & 0xff) >> 3] |= 0x80 >> (t & 7);
+    windows.set(t >> 8, w);
+  }
+  const parts = [...windows.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([n, bits]) => {
+      let len = 32;
+      while (bits[len - 1] === 0) len--;
+      return Buffer.concat([Buffer.from([n, len]), bits.subarray(0, len)]);
+    });
+  return Buffer.concat(parts);
+}
+function readTypeBitmap(buf: Buffer, at: number, end: number): string[] {
+  const types: string[] = [];
+  let last = -1;
+  while (at < end) {
+    if (at + 2 > end) fail("ERR_DNS_BAD_TYPE_BITMAP", at, "a type bitmap window header runs past the data");
+    const [n, len] = [buf[at], buf[at + 1]];
+    if (n <= last) fail("ERR_DNS_BAD_TYPE_BITMAP", at, `window ${n} after window ${last}: windows go up`);
+    if (len < 1 || len > 32) fail("ERR_DNS_BAD_TYPE_BITMAP", at + 1, `a bitmap of ${len} bytes (1 to 32)`);
+    if (at + 2 + len > end) fail("ERR_DNS_BAD_TYPE_BITMAP", at + 1, `a bitmap of ${len} bytes runs past the data`);
+    for (let i = 0; i < len * 8; i++) if (buf[at + 2 + (i >> 3)] & (0x80 >> (i & 7))) types.push(typeName(n * 256 + i));
+    last = n;
+    at += 2 + len;
+  }
+  return types;
+}
+const nsecData: RdataCodec = {
+  write(data, buf, at) {
+    const d = objectOf(data as NsecData, "NSEC data");
+    if (!Array.isArray(d.types)) invalidType("NSEC types must be an array of type names");
+    const numbers = [...new Set(d.types.map(typeNumber))].sort((a, b) => a - b);
+    const bitmap = typeBitmap(numbers);
+    const n = writeName(d.nextDomainName, buf, at);
+    if (buf) bitmap.copy(buf, at + n);
+    return n + bitmap.length;
+  },
+  read(buf, start, rdlength, base): NsecData {
+    const next = readName(buf.subarray(0, start + rdlength), start, base);
+    return { nextDomainName: next.value, types: readTypeBitmap(buf, start + next.bytes, start + rdlength) };
+  },
+};
+
 /** The record data codecs by type (dns-packet's `renc`): any type not here keeps raw bytes. */
 const RDATA: Record<string, RdataCodec> = {
   A: addressData(4, (s) => ipv4Bytes(s, "A record data"), ipv4Text),
@@ -415,6 +594,10 @@ const RDATA: Record<string, RdataCodec> = {
   CNAME: nameData,
   NS: nameData,
   PTR: nameData,
+  DNSKEY: dnskeyData,
+  RRSIG: rrsigData,
+  NSEC: nsecData,
+  DS: dsData,
 };
 const rdataCodec = (type: string): RdataCodec => (Object.hasOwn(RDATA, type) ? RDATA[type] : rawData);
 
