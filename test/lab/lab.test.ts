@@ -300,8 +300,10 @@ describe.skipIf(labAccess().mode === "none")("a lab with IPv6 on its links", () 
     const server = await lab
       .host("a")
       .run<S, "tcpServer">(SERVICES, "tcpServer", 7000, { address: "::", greet: "hello" });
-    const answer = await lab.host("b").run<S, "tcpFetch">(SERVICES, "tcpFetch", lab.address6("a"), 7000, 2000);
-    expect(answer.reply).toBe("hello");
+    // Neighbour discovery may wait for the link-local addresses' DAD: the first connection can take
+    // a second or more on a busy machine, so the fetch may wait up to 10 s.
+    const answer = await lab.host("b").run<S, "tcpFetch">(SERVICES, "tcpFetch", lab.address6("a"), 7000, 10_000);
+    expect(answer).toEqual({ reply: "hello" });
     expect(await server.peers()).toEqual([expect.stringMatching(/^2001:db8:6:2::b:\d+$/)]);
     expect(await lab.host("b").exec(["ip", "-6", "route", "show", "default"])).toMatch(/via 2001:db8:6:2::1/);
   });
