@@ -85,14 +85,19 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
   });
   const restore = captureProcess(kernel, { console: true });
 
-  function call(msg_type: string, content: object, onIopub?: (m: Message) => void): Promise<Message> {
-    const req = overTheWire({
+  /** A shell message from this test's client, as it arrives from the wire. */
+  const request = (msg_type: string, content: object, buffers: Buffer[] = []) =>
+    overTheWire({
       identities: [],
       header: newHeader(msg_type, session, "in-process-test"),
       parent_header: {},
       metadata: {},
       content,
+      buffers,
     });
+
+  function call(msg_type: string, content: object, onIopub?: (m: Message) => void): Promise<Message> {
+    const req = request(msg_type, content);
     if (onIopub) listeners.set(req.header.msg_id, onIopub);
     const reply = new Promise<Message>((resolve) => replies.set(req.header.msg_id, resolve));
     // Later, as from a socket: the kernel's stack never starts in the test.
@@ -101,14 +106,7 @@ export function startInProcessKernel(overrides: Partial<KernelOptions> = {}): In
   }
 
   function notify(msg_type: string, content: object, buffers: Buffer[] = []): Promise<string> {
-    const req = overTheWire({
-      identities: [],
-      header: newHeader(msg_type, session, "in-process-test"),
-      parent_header: {},
-      metadata: {},
-      content,
-      buffers,
-    });
+    const req = request(msg_type, content, buffers);
     return new Promise((resolve) =>
       setImmediate(() => {
         kernel.handle(req);
