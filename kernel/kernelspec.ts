@@ -8,14 +8,7 @@ const root = resolve(__dirname, "..");
 
 /** The kernel command with absolute paths, so it works from any directory. */
 export function kernelArgv(): string[] {
-  return [
-    process.execPath,
-    "--require",
-    require.resolve("tsx/cjs"),
-    join(root, "kernel", "main.ts"),
-    "-f",
-    "{connection_file}",
-  ];
+  return [process.execPath, join(root, "kernel", "boot.js"), "-f", "{connection_file}"];
 }
 
 export function kernelSpec() {

@@ -1,4 +1,4 @@
-// The wirebook kernel process: `node -r tsx/cjs kernel/main.ts -f CONNECTION_FILE`. This file only
+// The wirebook kernel process, started by kernel/boot.js (`node kernel/boot.js -f CONNECTION_FILE`). This file only
 // puts the parts together: the kernel (kernel/kernel.ts) runs cells on this thread through the
 // executor, the wire thread (kernel/wire.ts) owns the sockets, and kernel/capture.ts turns this
 // process's stdout, stderr and uncaught errors into outputs of the running cell.

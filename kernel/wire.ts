@@ -18,7 +18,9 @@ export interface Wire extends Transport {
 
 /** `exit` ends the process (main.ts gives Node's own process.exit, which cells cannot reach). */
 export function startWire(connectionFile: string, log: (line: string) => void, exit: (code: number) => void): Wire {
-  const worker = new Worker(join(__dirname, "wire-thread.ts"), { workerData: { connectionFile } });
+  const worker = new Worker(join(__dirname, "boot.js"), {
+    workerData: { connectionFile, entry: join(__dirname, "wire-thread.ts") },
+  });
   const post = (m: ToWire) => worker.postMessage(m);
   return {
     worker,
