@@ -1,10 +1,12 @@
 // The runner's command line (kernel/runner.ts runs each notebook), with a table of the results:
 // npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { NotebookError, readNotebook, writeNotebook } from "./nbformat";
 import { missingPeersLine } from "./peers";
 import { runNotebook, stopAll, type RunResult } from "./runner";
+import { schedule } from "./schedule";
 
 const USAGE = "usage: npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]";
 const root = resolve(__dirname, "..");
@@ -19,7 +21,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: [], inplace: false, out: join(root, "out"), timeout: 120, jobs: 1, rerun: false };
+  const args: Args = {
+    files: [],
+    inplace: false,
+    out: join(root, "out"),
+    timeout: 120,
+    jobs: availableParallelism(),
+    rerun: false,
+  };
   const number = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got ${v ?? "nothing"}`);
@@ -146,37 +155,34 @@ async function main() {
   for (const dir of folders) lockFolder(dir);
   const missing = missingPeersLine(new Map(args.files.map((f) => [name(f), codeOf(f)])));
   if (missing) console.log(missing);
-  const queue = [...args.files];
   const results: Result[] = [];
-  const worker = async () => {
-    for (let next = queue.shift(); next && !stopped; next = queue.shift()) {
-      const file = next;
-      console.log(`▶ ${name(file)}`);
-      let r: RunResult;
-      try {
-        r = await runNotebook(file, {
-          timeoutSeconds: args.timeout,
-          rerun: args.rerun,
-          onCell: (e) => {
-            if (e.phase === "done")
-              console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof NotebookError)) throw e;
-        console.error(`✗ ${e.message}`);
-        results.push({ path: file, error: e.message });
-        continue;
-      }
-      // A stopped notebook is not written: with --inplace it would lose its stored outputs.
-      if (r.failure?.ename !== "Stopped")
-        writeNotebook(args.inplace ? file : join(args.out, basename(file)), r.notebook);
-      if (r.failure) report(r);
-      console.log(`${r.failure ? "✗" : "✓"} ${name(file)} (${r.seconds.toFixed(1)} s)`);
-      results.push(r);
+  const runOne = async (file: string) => {
+    if (stopped) return;
+    console.log(`▶ ${name(file)}`);
+    let r: RunResult;
+    try {
+      r = await runNotebook(file, {
+        timeoutSeconds: args.timeout,
+        rerun: args.rerun,
+        onCell: (e) => {
+          if (e.phase === "done")
+            console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof NotebookError)) throw e;
+      console.error(`✗ ${e.message}`);
+      results.push({ path: file, error: e.message });
+      return;
     }
+    // A stopped notebook is not written: with --inplace it would lose its stored outputs.
+    if (r.failure?.ename !== "Stopped") writeNotebook(args.inplace ? file : join(args.out, basename(file)), r.notebook);
+    if (r.failure) report(r);
+    console.log(`${r.failure ? "✗" : "✓"} ${name(file)} (${r.seconds.toFixed(1)} s)`);
+    results.push(r);
   };
-  await Promise.all(Array.from({ length: Math.min(args.jobs, args.files.length) }, worker));
+  // Notebooks that measure run alone (kernel/schedule.ts); the others up to --jobs at once.
+  await Promise.all(schedule(args.files, args.jobs, runOne));
   results.sort((a, b) => a.path.localeCompare(b.path));
   table(results);
   const failed = results.filter((r) => !isRun(r) || r.failure).length;

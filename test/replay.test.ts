@@ -2,11 +2,13 @@
 // are compared with the stored ones after sanitizing (fixtures/nbval-sanitize.cfg).
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkCell } from "../kernel/replay/compare";
 import { readNotebook } from "../kernel/nbformat";
 import { runNotebook, type RunResult } from "../kernel/runner";
+import { schedule } from "../kernel/schedule";
 import { loadSanitizeConfig } from "../kernel/replay/sanitize";
 import { labAccess, staleNamespaces } from "../helpers/lab";
 
@@ -20,8 +22,16 @@ const tally = { withOutput: 0, compared: 0, shapeOnly: 0, skipped: 0, documented
 // Lab cells may skip only where no lab can be built (not root, no user namespaces); the test run
 // as root must execute them, and test/lab-unprivileged.test.ts runs them as an ordinary user.
 const allowSkips = labAccess().mode === "none";
+// Notebooks run ahead of the tests that read them: those that measure alone, the others two at a
+// time (kernel/schedule.ts). Each describe below waits for its own notebook.
+const runs = schedule(
+  files.map((f) => join(root, "notebooks", f)),
+  availableParallelism(),
+  (path) => runNotebook(path, { timeoutSeconds: 180 }),
+);
+runs.forEach((r) => r.catch(() => {})); // a failed run is reported by its own notebook's tests
 
-describe.each(files)("%s", (file) => {
+describe.each(files.map((file, k) => ({ file, k })))("$file", ({ file, k }) => {
   const path = join(root, "notebooks", file);
   const stored = readNotebook(path);
   const codeCells = stored.cells.map((cell, i) => ({ cell, i, n: 0 })).filter(({ cell }) => cell.cell_type === "code");
@@ -29,7 +39,7 @@ describe.each(files)("%s", (file) => {
   let run: RunResult;
 
   beforeAll(async () => {
-    run = await runNotebook(path, { timeoutSeconds: 180 });
+    run = await runs[k];
   });
 
   it.each(codeCells)("cell $n", ({ cell, i }) => {
