@@ -7,8 +7,9 @@ import type { Message } from "./protocol";
 import type { Comm, CommMessage, Comms, CommSendOptions } from "./runtime";
 
 export interface CommHost {
-  /** Publishes on iopub, caused by `parent`; buffers go after the JSON parts. */
-  publish(parent: Message, type: string, content: object, buffers?: Buffer[]): void;
+  /** Publishes on iopub, caused by `parent`; buffers go after the JSON parts; `metadata` is the
+   *  message's own (where the widget protocol puts its version), not a part of the content. */
+  publish(parent: Message, type: string, content: object, buffers?: Buffer[], metadata?: object): void;
   /** The message kernel-side sends answer: the frontend message being handled, else the running
    *  (or last) cell; null before anything ran, when a send has nobody to go to. */
   parent(): Message | null;
@@ -41,7 +42,7 @@ export function createComms(host: CommHost): KernelComms {
 
   function send(type: string, content: object, options: CommSendOptions) {
     const parent = host.parent();
-    if (parent) host.publish(parent, type, { ...content, metadata: options.metadata ?? {} }, options.buffers);
+    if (parent) host.publish(parent, type, content, options.buffers, options.metadata ?? {});
   }
 
   function make(id: string, target: string): Entry {

@@ -63,8 +63,8 @@ export function createKernel(options: KernelOptions): Kernel {
   const { executor, transport } = options;
   const log = options.log ?? (() => {});
 
-  const publish = (parent: Message, type: string, content: object, buffers?: Buffer[]) =>
-    transport.send("iopub", { ...child(parent, type, content, [Buffer.from(type)]), buffers });
+  const publish = (parent: Message, type: string, content: object, buffers?: Buffer[], metadata = {}) =>
+    transport.send("iopub", { ...child(parent, type, content, [Buffer.from(type)]), metadata, buffers });
   const reply = (req: Message, type: string, content: object) => transport.send("shell", child(req, type, content));
   const status = (req: Message, state: "busy" | "idle") => publish(req, "status", { execution_state: state });
 

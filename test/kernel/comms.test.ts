@@ -108,8 +108,9 @@ describe("comms opened by the kernel", () => {
         comm_id: id,
         target_name: "wirebook.test",
         data: { first: true },
-        metadata: { version: "1" },
       });
+      // The metadata is the message's own, where ipywidgets reads the widget protocol version.
+      expect(open.metadata).toEqual({ version: "1" });
       const sent = kernel.iopub.filter(ofType("comm_msg", id));
       expect(sent.map((m) => m.content.data)).toEqual([{ n: 1 }]);
       expect(sent[0].buffers.map((b) => b.toString())).toEqual(["abc"]);

@@ -44,7 +44,8 @@ describe("a slider", () => {
       const id = await idOf("delay.id");
       const open = await kernel.waitFor(opened(id));
       expect(open.content.target_name).toBe("jupyter.widget");
-      expect(open.content.metadata).toEqual({ version: "2.1.0" });
+      // ipywidgets reads the protocol version from the message's metadata, not from its content.
+      expect(open.metadata).toEqual({ version: "2.1.0" });
       const { state } = open.content.data;
       expect(state).toMatchObject({
         _model_name: "IntSliderModel",
