@@ -70,6 +70,13 @@ export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
     why: "nbconvert executes the notebooks",
     for: "tests",
   },
+  {
+    name: "jupyter-server",
+    program: "/usr/bin/jupyter-server",
+    why: "Jupyter's server, whose kernel API the browser widget test uses",
+    for: "tests",
+  },
+  { name: "chromium", program: "/usr/bin/chromium", why: "the browser of the widget test", for: "tests" },
 ];
 
 /** Whether the package is installed: dpkg's word where there is dpkg, else its program's presence. */
