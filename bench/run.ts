@@ -151,9 +151,38 @@ async function roundTripMedians(rounds: number) {
   return { ours, sockperf };
 }
 
+/** Wall time of `npm start` over every notebook, with the scheduler's default jobs (notebooks that
+ *  measure alone, the others side by side) and with `--jobs 1`, alternating. */
+function suiteTimes(rounds: number) {
+  const times = { parallel: [] as number[], serial: [] as number[] };
+  for (let i = 0; i < rounds; i++) {
+    for (const [kind, extra] of [
+      ["parallel", []],
+      ["serial", ["--jobs", "1"]],
+    ] as const) {
+      const out = join(root, "out", `bench-${kind}`);
+      const t0 = nowMs();
+      const r = spawnSync(process.execPath, ["--require", "tsx/cjs", "kernel/run.ts", "--out", out, ...extra], {
+        cwd: root,
+        stdio: "ignore",
+      });
+      if (r.status !== 0) throw new Error(`npm start (${kind}) failed with exit code ${r.status}`);
+      times[kind].push((nowMs() - t0) / 1000);
+    }
+  }
+  return times;
+}
+
 async function main() {
   ensureTools();
   const rows: Row[] = [];
+  if (process.argv.includes("--suite")) {
+    const suite = suiteTimes(1);
+    rows.push({
+      ...row("npm start, all notebooks", "s", suite.parallel, "the same run with --jobs 1", suite.serial),
+      note: "notebooks that measure run alone (kernel/schedule.ts), the others side by side",
+    });
+  }
   const startup = await startupTimes(5);
   rows.push(
     row(
