@@ -47,6 +47,11 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(sort(v), null, 1);
 }
 
+/** A widget's view names its model by a fresh random id at every run (nbval skips this mime for
+ *  that reason); the rest of the view, its protocol version, is compared. */
+const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+const withoutModelId = (v: unknown) => (v && typeof v === "object" ? { ...v, model_id: "(a widget model)" } : v);
+
 export function comparable(outputs: Output[], rules: SanitizeRule[]): Comparable[] {
   const clean = (s: string) => sanitize(s, rules);
   return mergeStreams(outputs).map((o): Comparable => {
@@ -58,7 +63,7 @@ export function comparable(outputs: Output[], rules: SanitizeRule[]): Comparable
       default: {
         const data: Record<string, string> = {};
         for (const mime of Object.keys(o.data).sort()) {
-          const v = o.data[mime];
+          const v = mime === WIDGET_VIEW_MIME ? withoutModelId(o.data[mime]) : o.data[mime];
           data[mime] = clean(isJsonMime(mime) || typeof v !== "string" ? canonicalJson(v) : v);
         }
         return { output: o.output_type, data };

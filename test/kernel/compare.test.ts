@@ -89,6 +89,17 @@ describe("rich outputs", () => {
     expect(matches(stored, [display({ "text/plain": "t" })])).toBe(false);
   });
 
+  it("compares a widget's view but for its model id, which is new at every run", () => {
+    const view = (model_id: string, version_major = 2) => ({
+      "application/vnd.jupyter.widget-view+json": { model_id, version_major, version_minor: 0 },
+      "text/plain": "VBox()",
+    });
+    const stored = [display(view("0f".repeat(16)))];
+    expect(matches(stored, [display(view("a1".repeat(16)))])).toBe(true);
+    expect(matches(stored, [display(view("a1".repeat(16), 1))])).toBe(false);
+    expect(matches(stored, [display({ "text/plain": "VBox()" })])).toBe(false);
+  });
+
   it("compares JSON mime types as objects, regardless of key order", () => {
     const stored = [
       display({
