@@ -1,7 +1,7 @@
 // IPv4 fragmentation arithmetic (RFC 791 §2.3 and §3.2): how a datagram too big for a link is
 // cut into fragments — every fragment but the last carries the largest multiple of 8 payload bytes
 // that fits, offsets count in units of 8 — and how a router cuts a fragment again for a smaller
-// link (every piece keeps MF but the last piece of the last fragment). Pure; notebook 50 checks
+// link (every piece has MF set but the last piece of the last fragment). Pure; notebook 50 checks
 // it against the kernel.
 
 export interface Fragment {
