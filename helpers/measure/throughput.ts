@@ -81,6 +81,9 @@ export function sink(port: number, intervalMs: number) {
 // By path, not module object: the peer loads the file (and so does any test runner's loader).
 const THROUGHPUT = join(__dirname, "throughput.ts");
 
+/** The size of each write `loopbackThroughput` makes unless told otherwise: 1 MiB. */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
 /** Sends for `seconds` to a receiver in a peer process and reports what it received. */
 export async function loopbackThroughput(
   options: {
@@ -92,7 +95,7 @@ export async function loopbackThroughput(
 ): Promise<ThroughputResult> {
   const seconds = options.seconds ?? 3;
   const intervalMs = options.intervalMs ?? 250;
-  const chunk = Buffer.alloc(options.chunkBytes ?? 1 << 20, 0x5a);
+  const chunk = Buffer.alloc(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, 0x5a);
   let sending: Promise<void> | undefined;
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
@@ -134,15 +137,27 @@ export async function freePort(): Promise<number> {
 
 export const iperf3Available = async (): Promise<boolean> => hasProgram("iperf3");
 
-/** iperf3 client and server on 127.0.0.1: bits per second received. */
-export async function iperf3Throughput(seconds = 3): Promise<number> {
+export interface Iperf3Report {
+  /** Bits per second the iperf3 server received. */
+  bitsPerSecond: number;
+  /** The size of each write, as iperf3 reports it (`start.test_start.blksize`). */
+  writeBytes: number;
+}
+
+/** iperf3 client and server on 127.0.0.1 for `seconds`. `writeBytes` sets the size of each write
+ *  (iperf3's `-l`; its own default for TCP is 128 KiB), e.g. to `loopbackThroughput`'s chunk
+ *  size, so that both tools make the same system calls. */
+export async function iperf3Report(seconds = 3, options: { writeBytes?: number } = {}): Promise<Iperf3Report> {
   const port = await freePort();
   const server = spawn("iperf3", ["-s", "-B", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const client = () =>
     new Promise<any>((resolve) =>
       execFile(
         "iperf3",
-        ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"],
+        [
+          ...["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"],
+          ...(options.writeBytes ? ["-l", String(options.writeBytes)] : []),
+        ],
         { timeout: (seconds + 20) * 1000 },
         (_e, stdout) => {
           try {
@@ -157,11 +172,17 @@ export async function iperf3Throughput(seconds = 3): Promise<number> {
     // The server takes a moment to listen; a refused first attempt is retried.
     for (let attempt = 0; ; attempt++) {
       const report = await client();
-      if (!report.error) return report.end.sum_received.bits_per_second;
+      if (!report.error)
+        return { bitsPerSecond: report.end.sum_received.bits_per_second, writeBytes: report.start.test_start.blksize };
       if (attempt >= 20 || !/connect/i.test(report.error)) throw new Error(`iperf3: ${report.error}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     server.kill();
   }
+}
+
+/** iperf3 client and server on 127.0.0.1 with its default writes: bits per second received. */
+export async function iperf3Throughput(seconds = 3): Promise<number> {
+  return (await iperf3Report(seconds)).bitsPerSecond;
 }
