@@ -181,8 +181,3 @@ export async function iperf3Report(seconds = 3, options: { writeBytes?: number }
     server.kill();
   }
 }
-
-/** iperf3 client and server on 127.0.0.1 with its default writes: bits per second received. */
-export async function iperf3Throughput(seconds = 3): Promise<number> {
-  return (await iperf3Report(seconds)).bitsPerSecond;
-}
