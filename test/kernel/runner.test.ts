@@ -200,7 +200,7 @@ describe("runNotebook", () => {
     expect(isRunning(pidFrom(r.notebook, r.notebook.cells[0].id))).toBe(false);
   });
 
-  it("with rerun, executes each cell twice in a row, then the whole notebook again, and keeps the last outputs", async () => {
+  it("with rerun, runs each cell twice in a row, then the whole notebook again; keeps the last outputs", async () => {
     const passes: number[] = [];
     const r = await runNotebook(basic, { rerun: true, onCell: (e) => e.phase === "done" && passes.push(e.pass) });
     expect(r.failure).toBeNull();
@@ -308,7 +308,8 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     const r = await cli([closesForGood, "--rerun", "--out", outDir("closes-for-good")]);
     expect(r.code, explain(r)).toBe(1);
     expect(r.stderr).toContain(
-      "closes-for-good.ipynb: cell 2 failed when the notebook ran again in the same kernel — Error: the door was closed",
+      "closes-for-good.ipynb: cell 2 failed when the notebook ran again in the same kernel — " +
+        "Error: the door was closed",
     );
   });
 
