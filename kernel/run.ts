@@ -1,5 +1,6 @@
 // The runner's command line (kernel/runner.ts runs each notebook), with a table of the results:
 // npm run notebooks -- [FILES...] [--inplace | --out DIR] [--timeout SECONDS] [--jobs N] [--rerun]
+// --rerun: every cell twice in a row, then the whole notebook once more in the same kernel.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -77,7 +78,8 @@ const isRun = (r: Result): r is RunResult => "notebook" in r;
 
 function report(r: RunResult) {
   const f = r.failure!;
-  console.error(`\n✗ ${basename(r.path)}: cell ${f.cellNumber} failed — ${f.ename}: ${f.evalue}`);
+  const when = f.pass === 2 ? " when the notebook ran again in the same kernel" : "";
+  console.error(`\n✗ ${basename(r.path)}: cell ${f.cellNumber} failed${when} — ${f.ename}: ${f.evalue}`);
   console.error(excerpt(f.source));
   if (f.traceback.length) console.error(f.traceback.map((l) => `    ${l}`).join("\n"));
 }
@@ -165,8 +167,10 @@ async function main() {
         timeoutSeconds: args.timeout,
         rerun: args.rerun,
         onCell: (e) => {
-          if (e.phase === "done")
-            console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s`);
+          if (e.phase === "done") {
+            const again = e.pass === 2 ? "  (again)" : "";
+            console.log(`  ${name(file)}  cell ${e.index}/${e.total}  ${e.seconds!.toFixed(2)} s${again}`);
+          }
         },
       });
     } catch (e) {

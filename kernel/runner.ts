@@ -10,7 +10,9 @@ import { hasTag, RAISES_TAG, SKIP_TAG } from "./tags";
 export interface RunOptions {
   /** Per-cell timeout; the cell is interrupted when it passes. */
   timeoutSeconds?: number;
-  /** Execute every cell twice in a row (re-run safety); the second run's outputs are kept. */
+  /** Re-run safety, as Jupyter's own client checks it: execute every cell twice in a row, then the
+   *  whole notebook once more in the same kernel (a learner running it again from the top). The
+   *  last run's outputs are kept. */
   rerun?: boolean;
   onCell?: (event: CellEvent) => void;
 }
@@ -21,6 +23,8 @@ export interface CellEvent {
   cell: Cell;
   phase: "start" | "done";
   seconds?: number;
+  /** 1, or 2 for the whole notebook run again (rerun). */
+  pass: 1 | 2;
 }
 
 export interface CellFailure {
@@ -31,6 +35,8 @@ export interface CellFailure {
   evalue: string;
   traceback: string[];
   timedOut: boolean;
+  /** 1, or 2 when the cell failed as the whole notebook ran again in the same kernel (rerun). */
+  pass: 1 | 2;
 }
 
 export interface RunResult {
@@ -88,24 +94,34 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   };
   const kernel = await KernelClient.start({ cwd: dirname(resolve(path)) });
   running.add(kernel);
+  const runnable = code.filter(({ c }) => !hasTag(c, SKIP_TAG) && c.source.trim());
+  result.skipped = code.length - runnable.length;
+  let pass: 1 | 2 = 1;
+  let current = runnable[0]; // the cell running now, named if the kernel dies
   try {
-    for (const [n, { c: cell, i }] of code.entries()) {
-      if (hasTag(cell, SKIP_TAG) || !cell.source.trim()) {
-        result.skipped++;
-        continue;
+    for (pass of options.rerun ? ([1, 2] as const) : ([1] as const)) {
+      // With rerun, the first pass runs each cell twice in a row, the second runs the whole again.
+      const times = options.rerun && pass === 1 ? 2 : 1;
+      for (current of runnable) {
+        const { c: cell, i } = current;
+        const n = code.indexOf(current);
+        options.onCell?.({ index: n + 1, total: code.length, cell, phase: "start", pass });
+        const t0 = Date.now();
+        // A cell the stop interrupted reports the stop, not its own interruption.
+        const ran = stopping ? null : await runCell(kernel, cell, times, options);
+        const failure = stopping ? { ...diedBecause(""), traceback: [], timedOut: false } : ran;
+        if (pass === 1) {
+          result.executed++;
+          result.executedIds.add(cell.id);
+        }
+        const seconds = (Date.now() - t0) / 1000;
+        options.onCell?.({ index: n + 1, total: code.length, cell, phase: "done", seconds, pass });
+        if (failure) {
+          result.failure = { cellNumber: n + 1, cellIndex: i, source: cell.source, ...failure, pass };
+          break;
+        }
       }
-      options.onCell?.({ index: n + 1, total: code.length, cell, phase: "start" });
-      const t0 = Date.now();
-      // A cell the stop interrupted reports the stop, not its own interruption.
-      const ran = stopping ? null : await runCell(kernel, cell, options);
-      const failure = stopping ? { ...diedBecause(""), traceback: [], timedOut: false } : ran;
-      result.executed++;
-      result.executedIds.add(cell.id);
-      options.onCell?.({ index: n + 1, total: code.length, cell, phase: "done", seconds: (Date.now() - t0) / 1000 });
-      if (failure) {
-        result.failure = { cellNumber: n + 1, cellIndex: i, source: cell.source, ...failure };
-        break;
-      }
+      if (result.failure) break;
     }
     // Widgets the cells made: their state goes into the notebook, as Jupyter's "save widget state".
     const widgets = result.failure || stopping ? null : await kernel.widgetState();
@@ -113,14 +129,14 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     else delete nb.metadata.widgets;
   } catch (e) {
     if (!(e instanceof KernelDiedError)) throw e;
-    const at = result.executed;
     result.failure = {
-      cellNumber: at + 1,
-      cellIndex: code[at]?.i ?? -1,
-      source: code[at]?.c.source ?? "",
+      cellNumber: current ? code.indexOf(current) + 1 : 1,
+      cellIndex: current?.i ?? -1,
+      source: current?.c.source ?? "",
       ...diedBecause(e.message),
       traceback: [],
       timedOut: false,
+      pass,
     };
   } finally {
     await kernel.shutdown();
@@ -130,11 +146,11 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   return result;
 }
 
-type Failure = Omit<CellFailure, "cellNumber" | "cellIndex" | "source">;
+type Failure = Omit<CellFailure, "cellNumber" | "cellIndex" | "source" | "pass">;
 
-async function runCell(kernel: KernelClient, cell: Cell, options: RunOptions): Promise<Failure | null> {
-  const runs = options.rerun ? 2 : 1;
-  for (let r = 0; r < runs; r++) {
+/** Executes the cell `times` times in a row; the last run's outputs are kept. */
+async function runCell(kernel: KernelClient, cell: Cell, times: number, options: RunOptions): Promise<Failure | null> {
+  for (let r = 0; r < times; r++) {
     const ex = await kernel.execute(cell.source, { timeoutMs: (options.timeoutSeconds ?? 120) * 1000 });
     cell.outputs = ex.outputs;
     cell.execution_count = ex.reply.execution_count ?? null;

@@ -1,7 +1,8 @@
 // A small network built from Linux network namespaces: hosts and routers joined by links (a veth
 // pair for two hosts, a bridge for more), with addresses, MTUs, a rate limit (tbf) and random loss
-// (an nftables `numgen random` drop rule). This kernel has no netem, so the lab adds no delay: the
-// only queueing delay is what a rate limit builds up.
+// (an nftables `numgen random` drop rule). The lab adds no delay (that would take netem, which not
+// every kernel is built with; notebook 48 shows how to ask): the only queueing delay is what a
+// rate limit builds up.
 //
 // Teardown always happens: `close()`, kernel shutdown (onShutdown), a failed start, and after a
 // crash — every lab's namespaces carry the prefix `wirebook-<pid>-`, and the next lab removes those

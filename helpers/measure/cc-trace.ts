@@ -3,7 +3,7 @@
 // (helpers/lab): `traceFlow` on the sender, against a net/services tcpServer on the receiver.
 import * as net from "node:net";
 import { nowMs } from "../os/time";
-import { congestionInfo, getCongestion, setCongestion, type CongestionInfo } from "../os/tcpinfo";
+import { congestionInfo, getCongestion, setCongestion, tcpInfo, type CongestionInfo } from "../os/tcpinfo";
 import { assertInLabHost } from "../os/netns";
 
 export interface TraceSample extends CongestionInfo {
@@ -17,6 +17,8 @@ export interface FlowTrace {
   /** How often the timer really fired: the requested interval is a wish under load. */
   medianIntervalMs: number;
   seconds: number;
+  /** The sender's maximum segment size in bytes: `bytesAcked / mss` counts segments acknowledged. */
+  mss: number;
 }
 
 /** Sends as fast as the connection allows for `seconds`, sampling TCP_INFO every `everyMs`. */
@@ -50,10 +52,12 @@ export async function traceFlow(opts: {
   done = true;
   sample();
   clearInterval(timer);
+  const mss = tcpInfo(socket).sndMss;
   socket.destroy();
   const gaps = samples
     .slice(1)
     .map((s, i) => s.t - samples[i].t)
     .sort((a, b) => a - b);
-  return { algorithm, samples, medianIntervalMs: gaps[Math.floor(gaps.length / 2)] ?? 0, seconds: opts.seconds };
+  const medianIntervalMs = gaps[Math.floor(gaps.length / 2)] ?? 0;
+  return { algorithm, samples, medianIntervalMs, seconds: opts.seconds, mss };
 }

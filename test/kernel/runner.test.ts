@@ -104,6 +104,14 @@ const spinning = notebook("spinning", [
   'console.log("unreachable");',
 ]);
 
+// Runs each cell twice in a row without complaint, but not the whole notebook twice: the last
+// cell closes what the first made, and the first does not make it again.
+const closesForGood = notebook("closes-for-good", [
+  "const door = ((globalThis as any).door ??= { open: true });",
+  'if (!door.open) throw new Error("the door was closed");\nconsole.log("through the door");',
+  "door.open = false;",
+]);
+
 const second = notebook("second", ['console.log("second notebook");', "console.log(process.pid);"]);
 
 // ---- runNotebook ----------------------------------------------------------------------------
@@ -192,13 +200,26 @@ describe("runNotebook", () => {
     expect(isRunning(pidFrom(r.notebook, r.notebook.cells[0].id))).toBe(false);
   });
 
-  it("with rerun, executes each cell twice in a row and keeps the second outputs", async () => {
-    const r = await runNotebook(basic, { rerun: true });
+  it("with rerun, runs each cell twice in a row, then the whole notebook again; keeps the last outputs", async () => {
+    const passes: number[] = [];
+    const r = await runNotebook(basic, { rerun: true, onCell: (e) => e.phase === "done" && passes.push(e.pass) });
     expect(r.failure).toBeNull();
-    expect(textOf(cellById(r.notebook, "cell-5"))).toBe("runs: 2\n");
-    expect(textOf(cellById(r.notebook, "cell-6"))).toBe("seen: 2,2\n"); // not "1,2": the cell ran twice before the next
-    expect(cellById(r.notebook, "cell-5").execution_count).toBe(cellById(r.notebook, "cell-3").execution_count! + 2);
+    expect(textOf(cellById(r.notebook, "cell-5"))).toBe("runs: 3\n");
+    // "2,2": the cell above ran twice before this one ran (twice); "3": then all once more, in order.
+    expect(textOf(cellById(r.notebook, "cell-6"))).toBe("seen: 2,2,3\n");
+    // The second pass runs each cell once: cell-5 follows cell-3 (cell-4 is skipped) by one count.
+    expect(cellById(r.notebook, "cell-5").execution_count).toBe(cellById(r.notebook, "cell-3").execution_count! + 1);
+    expect(cellById(r.notebook, "cell-3").execution_count).toBe(2 * 7 + 3); // 7 cells twice, then cell-1..3
+    expect(passes).toEqual([...Array(7).fill(1), ...Array(7).fill(2)]);
+    expect(r.executed).toBe(7);
     expect(r.executedIds.has("cell-4")).toBe(false);
+  });
+
+  it("with rerun, a cell that fails only when the whole notebook runs again is reported, pass 2", async () => {
+    expect((await runNotebook(closesForGood)).failure).toBeNull();
+    const r = await runNotebook(closesForGood, { rerun: true });
+    expect(r.failure).toMatchObject({ cellNumber: 2, cellIndex: 1, pass: 2, evalue: "the door was closed" });
+    expect(r.executed).toBe(3);
   });
 
   it("keeps the widgets' state in the notebook's metadata, and none where no widget was made", async () => {
@@ -272,14 +293,24 @@ describe("npm run notebooks (kernel/run.ts)", () => {
     expect(isRunning(pidFrom(nb, "cell-7"))).toBe(false);
   });
 
-  it("--rerun executes each cell twice", async () => {
+  it("--rerun executes each cell twice, then the whole notebook again", async () => {
     const out = outDir("rerun");
     const r = await cli([basic, "--rerun", "--out", out]);
     expect(r.code, explain(r)).toBe(0);
     const nb = readNotebook(join(out, "basic.ipynb"));
-    expect(textOf(cellById(nb, "cell-5"))).toBe("runs: 2\n");
-    expect(textOf(cellById(nb, "cell-6"))).toBe("seen: 2,2\n");
+    expect(textOf(cellById(nb, "cell-5"))).toBe("runs: 3\n");
+    expect(textOf(cellById(nb, "cell-6"))).toBe("seen: 2,2,3\n");
+    expect(r.stdout).toMatch(/basic {2}cell 8\/8 {2}\d+\.\d\d s {2}\(again\)/);
     expect(isRunning(pidFrom(nb, "cell-7"))).toBe(false);
+  });
+
+  it("--rerun names a failure of the second pass as such", async () => {
+    const r = await cli([closesForGood, "--rerun", "--out", outDir("closes-for-good")]);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toContain(
+      "closes-for-good.ipynb: cell 2 failed when the notebook ran again in the same kernel — " +
+        "Error: the door was closed",
+    );
   });
 
   it("a failing cell: non-zero exit, notebook name, cell number, source excerpt and traceback", async () => {

@@ -148,6 +148,18 @@ describe.skipIf(!asRoot)("a lab as root", () => {
     expect(await other.close()).toEqual({ namespacesRemoved: 2 }); // twice is fine
   });
 
+  it("can be opened again with the same hosts after it was closed, and works as the first did", async () => {
+    const spec = { hosts: { x: {}, y: {} }, links: [{ between: ["x", "y"], subnet: "10.9.1.0/30" }] };
+    for (const round of [1, 2]) {
+      const again = await startLab(spec);
+      const echo = await inHost(again.host("y"), "udpEcho", "0.0.0.0");
+      const back = await inHost(again.host("x"), "udpRoundTrips", again.address("y"), echo.port, 3);
+      expect(back, `round ${round}`).toBe(3);
+      expect(await again.close()).toEqual({ namespacesRemoved: 2 });
+      expect(namespaces().filter((n) => n.startsWith(again.prefix))).toEqual([]);
+    }
+  });
+
   it("removes what a crashed lab left behind when the next one starts", async () => {
     const dead = spawnSync("true").pid; // a process that has exited: its pid is free
     const leftover = `wirebook-${dead}-1-ghost`;
@@ -178,6 +190,26 @@ describe.skipIf(!asRoot)("a lab in a notebook", () => {
       await kernel.shutdown();
       expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
       expect(spawnSync("pgrep", ["-f", prefix]).status).toBe(1);
+    } finally {
+      await kernel.shutdown().catch(() => {});
+    }
+  }, 60_000);
+
+  it("runs again from the top after its last cell closed it, as a learner re-running the notebook", async () => {
+    const kernel = await KernelClient.start();
+    try {
+      const prefixes: string[] = [];
+      for (const round of [1, 2]) {
+        const started = await kernel.execute(startCell);
+        expect(started.reply.status, JSON.stringify(started.outputs)).toBe("ok");
+        prefixes.push(prefixOf(started));
+        const used = await kernel.execute(`(await lab.host("a").run(services, "tcpServer", 0)).port > 0`);
+        expect(used.outputs[0], `round ${round}`).toMatchObject({ data: { "text/plain": "true" } });
+        const closed = await kernel.execute("(await lab.close()).namespacesRemoved");
+        expect(closed.outputs[0], `round ${round}`).toMatchObject({ data: { "text/plain": "2" } });
+      }
+      expect(new Set(prefixes).size).toBe(2);
+      for (const prefix of prefixes) expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
     } finally {
       await kernel.shutdown().catch(() => {});
     }
