@@ -22,6 +22,8 @@ export interface Delay {
   rttMs: number;
   /** The userspace line's scheduling priority (nice value); null with netem. */
   nice: string | null;
+  /** Frames on the wire now (the line's held frames, or netem's backlog on both sides). */
+  held(): Promise<number>;
   /** Frames held now and the timers' lateness (the userspace line only; netem: null). */
   stats(): Promise<DelayLineStats | null>;
   /** Forgets the lateness seen so far (the userspace line only). */
@@ -71,6 +73,11 @@ export async function addDelay(lab: Lab, name: string, opts: { rttMs: number }):
     netemTest,
     rttMs: opts.rttMs,
     nice: line ? line.nice : null,
+    held: async () => {
+      if (line) return (await line.stats()).held;
+      const sides = await Promise.all(mine.map((i) => qdiscStats(host, i.name)));
+      return sides.reduce((n, q) => n + q.backlogPackets, 0);
+    },
     stats: async () => (line ? line.stats() : null),
     resetStats: async () => void (await line?.resetLateness()),
   };
