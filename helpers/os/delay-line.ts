@@ -63,14 +63,29 @@ interface Held {
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with SIOCGSTAMP's stamps. */
 const epochMs = () => performance.timeOrigin + performance.now();
 
+/** Past net.core.rmem_max where allowed (CAP_NET_ADMIN of the first namespace: root, not a user
+ *  namespace's root); elsewhere as large as the sysctls let an ordinary socket be. */
+function bigBuffers(fd: number): void {
+  for (const [force, plain] of [
+    [SO_RCVBUFFORCE, SO.RCVBUF],
+    [SO_SNDBUFFORCE, SO.SNDBUF],
+  ]) {
+    try {
+      setsockoptInt(fd, SOL.SOCKET, force, SOCKET_BUFFER);
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === "EPERM")) throw e;
+      setsockoptInt(fd, SOL.SOCKET, plain, SOCKET_BUFFER);
+    }
+  }
+}
+
 function openSide(iface: string): number {
   const fd = socket(AF.PACKET, SOCK.RAW, 0, "(AF_PACKET, SOCK_RAW)");
   try {
     setReceiveTimeout(fd, 100);
     setsockoptInt(fd, SOL.PACKET, PACKET_VNET_HDR, 1);
     setsockoptInt(fd, SOL.PACKET, PACKET.IGNORE_OUTGOING, 1);
-    setsockoptInt(fd, SOL.SOCKET, SO_RCVBUFFORCE, SOCKET_BUFFER);
-    setsockoptInt(fd, SOL.SOCKET, SO_SNDBUFFORCE, SOCKET_BUFFER);
+    bigBuffers(fd);
     lastPacketTime(fd); // turns on arrival stamps
     bindPacket(fd, ifindexOf(iface), iface); // protocol 0 until here: nothing queued before the options
   } catch (e) {
