@@ -9,6 +9,8 @@ import { assertInLabHost } from "../os/netns";
 export interface TraceSample extends CongestionInfo {
   /** Milliseconds since the flow started. */
   t: number;
+  /** Segments sent and not yet acknowledged (tcpi_unacked): what is in flight. */
+  inFlight: number;
 }
 
 export interface FlowTrace {
@@ -19,6 +21,9 @@ export interface FlowTrace {
   seconds: number;
   /** The sender's maximum segment size in bytes: `bytesAcked / mss` counts segments acknowledged. */
   mss: number;
+  /** After the last sample: how long the data still queued took to be delivered and the
+   *  connection to close (both FINs), so that nothing of this flow is left on the path. */
+  drainMs: number;
 }
 
 /** Sends as fast as the connection allows for `seconds`, sampling TCP_INFO every `everyMs`. */
@@ -39,7 +44,8 @@ export async function traceFlow(opts: {
   const chunk = Buffer.alloc(256 * 1024, 0x61);
   const start = nowMs();
   const samples: TraceSample[] = [];
-  const sample = () => samples.push({ t: nowMs() - start, ...congestionInfo(socket) });
+  const sample = () =>
+    samples.push({ t: nowMs() - start, ...congestionInfo(socket), inFlight: tcpInfo(socket).unacked });
   const timer = setInterval(sample, everyMs);
   let done = false;
   const pump = () => {
@@ -53,11 +59,25 @@ export async function traceFlow(opts: {
   sample();
   clearInterval(timer);
   const mss = tcpInfo(socket).sndMss;
-  socket.destroy();
+  // Not destroy(): closing the fd would leave the kernel sending what is queued while the next
+  // flow starts. end() sends it all, then FIN; the sink closes its side once it has read it all.
+  const drainStart = nowMs();
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(() => (socket.destroy(), resolve()), 60_000);
+    socket.once("close", () => (clearTimeout(giveUp), resolve()));
+    socket.end();
+  });
+  const drainMs = nowMs() - drainStart;
   const gaps = samples
     .slice(1)
     .map((s, i) => s.t - samples[i].t)
     .sort((a, b) => a - b);
-  const medianIntervalMs = gaps[Math.floor(gaps.length / 2)] ?? 0;
-  return { algorithm, samples, medianIntervalMs, seconds: opts.seconds, mss };
+  return {
+    algorithm,
+    samples,
+    medianIntervalMs: gaps[Math.floor(gaps.length / 2)] ?? 0,
+    seconds: opts.seconds,
+    mss,
+    drainMs,
+  };
 }
