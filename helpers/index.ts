@@ -7,7 +7,7 @@ export { hasProgram, needProgram } from "./os/programs";
 export { tshark, tsharkProblemCount } from "./os/tshark";
 export { serve, type Served } from "./net/serve";
 export { nowMs, sleep } from "./os/time";
-export { gbps, kpps, mbps, mib, ms } from "./measure/units";
+export { bitRate, computed, gbps, kpps, mbps, mib, ms } from "./measure/units";
 export { percentile, summarize, timed, type Summary } from "./measure/stats";
 export { clearOutput, display, displayBundle, liveDisplay, type LiveDisplay } from "./view/display";
 export { table, Table } from "./view/table";

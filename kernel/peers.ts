@@ -77,6 +77,16 @@ export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
     for: "tests",
   },
   { name: "chromium", program: "/usr/bin/chromium", why: "the browser of the widget test", for: "tests" },
+  // What the real nbval (its source in ../shared/vendor/nbval) runs on: pytest, and the Python
+  // libraries it imports
+  { name: "python3-pytest", program: "/usr/bin/pytest-3", why: "pytest, which runs nbval (tests)", for: "tests" },
+  { name: "python3-nbformat", program: "/usr/bin/python3", why: "nbval reads the notebooks with it", for: "tests" },
+  {
+    name: "python3-ipykernel",
+    program: "/usr/bin/python3",
+    why: "nbval imports ipykernel's kernelspec module",
+    for: "tests",
+  },
 ];
 
 /** Whether the package is installed: dpkg's word where there is dpkg, else its program's presence. */

@@ -15,14 +15,29 @@ export function displayBundle(bundle: Record<string, unknown>): void {
   show(normalizeBundle(bundle));
 }
 
-/** A display that can be replaced in place later (a live progress line, a growing chart). */
+/** A display that is replaced in place while a cell runs (a live progress line). Jupyter
+ *  frontends, nbclient and our runner apply each update_display_data, so the stored notebook
+ *  holds the display's last state; nbval ignores updates and compares its first. A live display
+ *  therefore opens with its caption and `end()` returns it to that caption, so that both see the
+ *  same output, and whatever the measurement produced (a chart, a table) is shown by `end` as an
+ *  output of its own, compared like any other. */
 export interface LiveDisplay {
   readonly id: string;
+  /** Replaces what the display shows (progress); the caption comes back at `end()`. */
   update(value: unknown): void;
+  /** Shows the caption again, then `result` (if given) as its own output below it. */
+  end(result?: unknown): void;
 }
 
-export function liveDisplay(initial: unknown): LiveDisplay {
+export function liveDisplay(caption: string): LiveDisplay {
   const id = randomUUID();
-  show(bundleOf(initial), { displayId: id });
-  return { id, update: (value) => show(bundleOf(value), { displayId: id, update: true }) };
+  show(bundleOf(caption), { displayId: id });
+  return {
+    id,
+    update: (value) => show(bundleOf(value), { displayId: id, update: true }),
+    end: (result) => {
+      show(bundleOf(caption), { displayId: id, update: true });
+      if (result !== undefined) display(result);
+    },
+  };
 }

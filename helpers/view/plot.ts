@@ -1,6 +1,9 @@
 // Charts as vega-lite v5 specs, displayed as one bundle: the spec as a JSON object (JupyterLab,
 // VS Code render it), an SVG rendered from the same spec in Node with vega (classic Notebook,
-// GitHub, plain HTML), and a one-line text summary. No browser, no native canvas.
+// GitHub, plain HTML), and a one-line text summary. No browser, no native canvas. A chart of
+// measured data is shown as its SVG and summary only: its spec holds the measured rows, and a
+// JSON object is compared whole by nbval (only strings are sanitized), while the SVG marks what
+// was measured so that one narrow rule of fixtures/nbval-sanitize.cfg covers it.
 import { createHash } from "node:crypto";
 import { JUPYTER_DISPLAY, type MimeBundle } from "../../kernel/runtime";
 
@@ -18,10 +21,13 @@ export class Chart {
     readonly spec: Spec,
     readonly svg: string,
     readonly summary: string,
+    /** Drawn from a measurement: its rows change from run to run. */
+    readonly measured = false,
   ) {}
 
   [JUPYTER_DISPLAY](): MimeBundle {
-    return { [VEGA_LITE_MIME]: this.spec, "image/svg+xml": this.svg, "text/plain": this.summary };
+    const svg = { "image/svg+xml": this.svg, "text/plain": this.summary };
+    return this.measured ? svg : { [VEGA_LITE_MIME]: this.spec, ...svg };
   }
 }
 
@@ -50,8 +56,9 @@ export async function renderSvg(spec: Spec): Promise<string> {
 
 /** A chart from any vega-lite spec, with the text summary given. */
 export async function chart(spec: Spec, summary: string): Promise<Chart> {
-  const full = { $schema: SCHEMA, width: 480, height: 240, ...(spec.datasets?.measured ? clipMarks(spec) : spec) };
-  return new Chart(full, nameClipPaths(await renderSvg(full), full), summary);
+  const measured = spec.datasets?.measured !== undefined;
+  const full = { $schema: SCHEMA, width: 480, height: 240, ...(measured ? markMeasured(spec, false) : spec) };
+  return new Chart(full, nameClipPaths(await renderSvg(full), full), summary, measured);
 }
 
 /** Vega numbers clip paths from a counter shared by every chart the process renders, so the same
@@ -66,22 +73,27 @@ function nameClipPaths(svg: string, spec: Spec): string {
   return svg.replace(/(id="|url\(#)(clip\d+)/g, (_, before: string, id: string) => before + rename(id));
 }
 
-/** Marks clipped to the plot area. Vega sizes the SVG to hold everything drawn, so a measured
+/** Marks clipped to the plot area, and each mark drawn from the "measured" dataset described as
+ *  "measured <type>" (its ARIA role description, which the SVG carries and the sanitizer's
+ *  chart-measured-mark rule keys on). Vega sizes the SVG to hold everything drawn, so a measured
  *  point beyond a fixed domain (a sample at 5,010 ms on a 5,000 ms axis) would otherwise change
- *  the chart's width and height, not only its data marks. */
-function clipMarks(spec: Spec): Spec {
-  const withClip = (mark: unknown) =>
-    typeof mark === "string" ? { type: mark, clip: true } : { ...(mark as object), clip: true };
+ *  the chart's width and height, not only its data marks. A layer inherits its parent's data. */
+function markMeasured(spec: Spec, inherited: boolean): Spec {
+  const measured = spec.data ? spec.data.name === "measured" : inherited;
+  const withClip = (mark: unknown) => {
+    const def = typeof mark === "string" ? { type: mark } : (mark as Spec);
+    return { ...def, clip: true, ...(measured ? { ariaRoleDescription: `measured ${def.type}` } : {}) };
+  };
   return {
     ...spec,
     ...(spec.mark ? { mark: withClip(spec.mark) } : {}),
-    ...(spec.layer ? { layer: spec.layer.map((l: Spec) => clipMarks(l)) } : {}),
+    ...(spec.layer ? { layer: spec.layer.map((l: Spec) => markMeasured(l, measured)) } : {}),
   };
 }
 
 /** Measured charts keep their rows in a dataset named "measured" and need fixed axis domains:
- *  then a run with other numbers changes only the data marks and that dataset, which the
- *  replay's sanitizer rules (fixtures/nbval-sanitize.cfg) cover, and everything else is compared. */
+ *  then a run with other numbers changes only the data marks, which the replay's sanitizer rule
+ *  (fixtures/nbval-sanitize.cfg) covers, and everything else in the SVG is compared. */
 function dataOf(values: object[], measured: boolean | undefined, axes: Axis[]): Spec {
   if (!measured) return { data: { values } };
   const loose = axes.find((a) => !a.domain);

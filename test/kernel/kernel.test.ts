@@ -467,6 +467,26 @@ describe("rich display", () => {
   );
 
   it(
+    "a live display ends as it opened, with the result as an output of its own (what nbval sees)",
+    async () => {
+      const code = [
+        'import { liveDisplay } from "wirebook/helpers";',
+        'const progress = liveDisplay("progress of the run");',
+        'progress.update("half way");',
+        'progress.end({ "done": true });',
+      ].join("\n");
+      const r = await run(kernel, code);
+      expect(r.reply.status).toBe("ok");
+      const shown = r.raw.filter((m) => m.header.msg_type === "display_data").map((m) => m.content.data);
+      // nbval ignores update_display_data: it sees the caption and the result...
+      expect(shown).toEqual([{ "text/plain": "'progress of the run'" }, { "text/plain": "{ done: true }" }]);
+      // ...and so does the stored notebook, where every update was applied.
+      expect(r.outputs.map((o: any) => o.data)).toEqual(shown);
+    },
+    T,
+  );
+
+  it(
     "clear_output clears what came before, now or at the next output (wait)",
     async () => {
       const now = await run(

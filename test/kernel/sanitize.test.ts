@@ -178,11 +178,9 @@ describe("fixtures/nbval-sanitize.cfg", () => {
       "duration-ms",
       "size-mib",
       "loopback-port",
-      "chart-measured-dataset",
-      "chart-data-mark",
-      "rate-gbps",
+      "chart-measured-mark",
+      "rate-bits",
       "rate-kpps",
-      "rate-mbps",
     ]);
   });
 
@@ -227,6 +225,26 @@ describe("fixtures/nbval-sanitize.cfg", () => {
     ]) {
       expect(clean(keep), keep).toBe(keep);
     }
+  });
+
+  it("chart-measured-mark: the label and geometry of marks described as measured, nothing else", () => {
+    const mark = (role: string, extra = "") =>
+      `<path aria-label="t: 0.25; Mbit/s: 19.8" role="graphics-symbol" aria-roledescription="${role}"${extra} ` +
+      `d="M60,210.3L120,210.1" stroke="#f58518"/>`;
+    expect(clean(mark("measured line"))).toBe(
+      '<path aria-label="<datum>" role="graphics-symbol" aria-roledescription="measured line" d="<geometry>" ' +
+        'stroke="#f58518"/>',
+    );
+    expect(clean(mark("measured point", ' transform="translate(8,16)"'))).toContain('d="<geometry>"');
+    // A model's marks, and a computed layer's in a measured chart, are compared as drawn.
+    for (const keep of [mark("line mark"), mark("bar"), mark("unmeasured line")]) expect(clean(keep)).toBe(keep);
+  });
+
+  it("rate-bits: Gbit/s with two decimals and Mbit/s with one, as one token", () => {
+    expect(clean("iperf3   25.89 Gbit/s\n")).toBe("iperf3<bit/s>\n");
+    expect(clean("through the cap: 19.2 Mbit/s")).toBe("through the cap:<bit/s>");
+    for (const keep of ["20 Mbit/s", "20.00 Mbit/s", "2.000 Gbit/s", "2.5 Gbit/s", "19.2 Mbit/sec", "19.2 MB/s"])
+      expect(clean(keep), keep).toBe(keep);
   });
 
   it("rules do not touch each other's text", () => {

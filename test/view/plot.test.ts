@@ -166,6 +166,55 @@ describe("measured charts", () => {
     expect(sanitize("no chart here", rules)).toBe("no chart here");
   });
 
+  it("are shown as SVG and summary: nbval compares a JSON object whole, and the spec holds the rows", async () => {
+    const bundle = (await measured([1, 2, 3]))[JUPYTER_DISPLAY]();
+    expect(Object.keys(bundle).sort()).toEqual(["image/svg+xml", "text/plain"]);
+  });
+
+  it("mark only what was drawn from measured rows; computed layers and model charts stay compared", async () => {
+    const { loadSanitizeConfig, sanitize } = await import("../../kernel/replay/sanitize");
+    const rules = loadSanitizeConfig(
+      require("node:path").join(__dirname, "..", "..", "fixtures", "nbval-sanitize.cfg"),
+    );
+    const withCap = async (cap: number) =>
+      (
+        await chart(
+          {
+            datasets: {
+              measured: [
+                { t: 0, v: 1 },
+                { t: 1, v: 2 },
+              ],
+            },
+            layer: [
+              { data: { name: "measured" }, mark: "line", encoding: { x: { field: "t", type: "quantitative" } } },
+              {
+                data: { values: [{ v: cap }] },
+                mark: { type: "rule" },
+                encoding: { y: { field: "v", type: "quantitative" } },
+              },
+              {
+                data: { values: [{ t: cap, v: cap }] },
+                mark: "line",
+                encoding: { x: { field: "t", type: "quantitative" } },
+              },
+            ],
+          },
+          "c",
+        )
+      ).svg;
+    const svg = await withCap(1);
+    expect(count(svg, 'aria-roledescription="measured line"')).toBe(1);
+    expect(count(svg, 'aria-roledescription="line mark"')).toBe(1);
+    // A different computed layer is a difference the sanitizer does not hide.
+    expect(sanitize(svg, rules)).not.toBe(sanitize(await withCap(2), rules));
+    const model = (ys: number[]) =>
+      traces({ title: "model", x: { title: "x" }, y: { title: "y" }, series: { a: ys.map((y, i) => [i, y]) } });
+    const [m1, m2] = [(await model([1, 2, 3])).svg, (await model([1, 5, 3])).svg];
+    expect(m1).not.toContain("measured");
+    expect(sanitize(m1, rules)).not.toBe(sanitize(m2, rules));
+  });
+
   it("name their clip paths after the chart, not after how many charts came before", async () => {
     const first = (await measured([1, 2, 3])).svg;
     await measured([4, 5, 6]);
