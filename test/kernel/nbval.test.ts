@@ -8,11 +8,13 @@
 // (kernel/peers.ts). Skipped, with the reason, where any of them is missing.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { availableParallelism, tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { installKernelSpec } from "../../kernel/kernelspec";
 import { labAccess } from "../../helpers/lab";
+import { schedule } from "../../kernel/schedule";
+import { run } from "../support/process";
 
 const PYTHON = "/usr/bin/python3";
 const root = join(__dirname, "..", "..");
@@ -45,27 +47,45 @@ const dataDir = mkdtempSync(join(tmpdir(), "wirebook-nbval-"));
 if (!reason) installKernelSpec({ kind: "user" }, { ...process.env, JUPYTER_DATA_DIR: dataDir });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+/** nbval over one notebook, in a pytest process of its own. */
+function nbval(file: string) {
+  const args = ["-m", "pytest", "-p", "nbval.plugin", "-p", "no:cacheprovider", "-q", "-rf", "--color=no"];
+  args.push("--nbval", "--nbval-sanitize-with", join("fixtures", "nbval-sanitize.cfg"));
+  args.push("--nbval-kernel-name", "wirebook", "--nbval-cell-timeout", "180", join("notebooks", file));
+  return run(PYTHON, args, {
+    cwd: root,
+    timeoutMs: 10 * 60_000,
+    env: {
+      ...process.env,
+      PYTHONPATH: nbvalPath,
+      JUPYTER_DATA_DIR: dataDir,
+      JUPYTER_PATH: dataDir,
+      PYDEVD_DISABLE_FILE_VALIDATION: "1", // ipykernel's import otherwise warns about the debugger
+    },
+  });
+}
+
+// The notebooks run ahead of the tests that read them: those that measure alone, the others two
+// at a time (kernel/schedule.ts). Started by the first test.
+let runs: ReturnType<typeof nbval>[] | undefined;
+const runOf = (k: number) => {
+  runs ??= schedule(
+    notebooks.map((f) => join(root, "notebooks", f)),
+    availableParallelism(),
+    async (path) =>
+      noLab && usesLab(basename(path)) ? { code: 0, signal: null, stdout: "", stderr: "" } : nbval(basename(path)),
+  );
+  runs.forEach((r) => r.catch(() => {}));
+  return runs[k];
+};
+
 describe.skipIf(reason !== null)("pytest --nbval with fixtures/nbval-sanitize.cfg and the wirebook kernel", () => {
-  it.for(notebooks)("%s", { timeout: 10 * 60_000 }, (file, context) => {
+  it.for(notebooks.map((file, k) => ({ file, k })))("$file", { timeout: 20 * 60_000 }, async ({ file, k }, context) => {
     if (noLab && usesLab(file)) return context.skip("no namespace lab can be built on this machine");
-    const args = ["-m", "pytest", "-p", "nbval.plugin", "-p", "no:cacheprovider", "-q", "-rf", "--color=no"];
-    args.push("--nbval", "--nbval-sanitize-with", join("fixtures", "nbval-sanitize.cfg"));
-    args.push("--nbval-kernel-name", "wirebook", "--nbval-cell-timeout", "180", join("notebooks", file));
-    const run = spawnSync(PYTHON, args, {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 10 * 60_000,
-      env: {
-        ...process.env,
-        PYTHONPATH: nbvalPath,
-        JUPYTER_DATA_DIR: dataDir,
-        JUPYTER_PATH: dataDir,
-        PYDEVD_DISABLE_FILE_VALIDATION: "1", // ipykernel's import otherwise warns about the debugger
-      },
-    });
+    const ran = await runOf(k);
     // pytest's report names each failing cell and shows nbval's diff of its outputs.
-    const report = `${run.stdout}\n${run.stderr}`.trim().split("\n").slice(-80).join("\n");
-    expect(run.status, report).toBe(0);
-    expect(run.stdout).toMatch(/\d+ passed/);
+    const report = `${ran.stdout}\n${ran.stderr}`.trim().split("\n").slice(-80).join("\n");
+    expect(ran.code, report).toBe(0);
+    expect(ran.stdout).toMatch(/\d+ passed/);
   });
 });
