@@ -131,6 +131,9 @@ export function openssl(args: string[], input = ""): Promise<{ code: number; std
       if (error && typeof error.code !== "number") return reject(error);
       resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
     });
+    // A command that reads no input (openssl verify) may exit before its stdin is closed: the
+    // EPIPE that follows is no news, its exit code and output say what happened.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input);
   });
 }

@@ -4,7 +4,18 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
 import { chainPem, createLab } from "../../helpers/net/pki";
-import { keyExchange, tlsServer } from "../../helpers/net/tls";
+import { keyExchange, openssl, tlsServer } from "../../helpers/net/tls";
+
+describe("openssl", () => {
+  it("resolves when the command exits without reading the input it was given (no EPIPE)", async () => {
+    // 8 MiB is more than a pipe holds: the write is still going when `openssl version` exits.
+    for (let i = 0; i < 3; i++) {
+      const r = await openssl(["version"], "x".repeat(8 << 20));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/OpenSSL/);
+    }
+  });
+});
 
 describe("keyExchange", () => {
   const lab = createLab();
