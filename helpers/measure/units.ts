@@ -69,3 +69,12 @@ const MEASUREMENTS = Object.values(UNITS).map((u) => ({
 export function measuredWidth(cell: string): number {
   return MEASUREMENTS.find((m) => m.form.test(cell))?.unit.width ?? 0;
 }
+
+/** The words of a text, a measurement ("12.34 ms") kept as one word, each with the width it is
+ *  laid out at: a measurement counts as its unit's full width, so text wrapped by these widths
+ *  breaks at the same places whatever the numbers were. */
+export function layoutWords(text: string): Array<{ word: string; width: number }> {
+  const symbols = [...new Set(Object.values(UNITS).map((u) => escape(u.symbol)))].join("|");
+  const words = text.match(new RegExp(`\\d+\\.\\d+ (?:${symbols})(?![\\w/])|\\S+`, "g")) ?? [];
+  return words.map((word) => ({ word, width: Math.max(word.length, measuredWidth(word)) }));
+}

@@ -6,6 +6,7 @@
 // was measured so that one narrow rule of fixtures/nbval-sanitize.cfg covers it.
 import { createHash } from "node:crypto";
 import { JUPYTER_DISPLAY, type MimeBundle } from "../../kernel/runtime";
+import { OUTPUT_WIDTH, wrapText } from "./wrap";
 
 // vega and vega-lite are loaded on first use: they are large and most cells never plot.
 const vega = () => require("vega") as typeof import("vega");
@@ -58,7 +59,7 @@ export async function renderSvg(spec: Spec): Promise<string> {
 export async function chart(spec: Spec, summary: string): Promise<Chart> {
   const measured = spec.datasets?.measured !== undefined;
   const full = { $schema: SCHEMA, width: 480, height: 240, ...(measured ? markMeasured(spec, false) : spec) };
-  return new Chart(full, nameClipPaths(await renderSvg(full), full), summary, measured);
+  return new Chart(full, nameClipPaths(await renderSvg(full), full), wrapText(summary, OUTPUT_WIDTH, "  "), measured);
 }
 
 /** Vega numbers clip paths from a counter shared by every chart the process renders, so the same

@@ -6,6 +6,7 @@ import { JUPYTER_DISPLAY } from "../../kernel/runtime";
 import { loadSanitizeConfig, sanitize } from "../../kernel/replay/sanitize";
 import { gbps, kpps, mbps, mib, ms } from "../../helpers/measure/units";
 import { table } from "../../helpers/view/table";
+import { wrapLine } from "../../helpers/view/wrap";
 
 const rules = loadSanitizeConfig(join(__dirname, "..", "..", "fixtures", "nbval-sanitize.cfg"));
 
@@ -46,5 +47,26 @@ describe("table", () => {
     expect(bundle["text/html"]).toContain("<td>a &amp; b</td>");
     expect(bundle["text/html"]).toContain("<caption>caption &lt;1&gt;</caption>");
     expect(bundle["text/plain"]).toMatch(/^caption <1>\n/);
+  });
+
+  it("wraps its widest text columns to fit 100 columns, and keeps numbers whole", () => {
+    const long = "the server refused the client certificate because it was issued by another authority";
+    const text = table([
+      { case: "a", says: long, more: long, exit: 12345 },
+      { case: "b", says: "ok", more: "ok", exit: 0 },
+    ]).toString();
+    const lines = text.split("\n");
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(lines.filter((l) => l.includes("12345"))).toHaveLength(1);
+    expect(text.replace(/\s+/g, " ")).toContain("the server refused the");
+    expect(lines.at(-1)).toMatch(/^b\s+ok\s+ok\s+0$/);
+  });
+
+  it("breaks a line at the same places whatever a measurement's size", () => {
+    const at = (v: number) =>
+      sanitize(wrapLine(`the round trip took ${ms(v)} on average over many runs`, 30).join("\n"), rules);
+    expect(at(0.01)).toBe(at(9999.99));
+    expect(wrapLine("short")).toEqual(["short"]);
+    expect(wrapLine("x".repeat(25), 10)).toEqual(["x".repeat(10), "x".repeat(10), "x".repeat(5)]);
   });
 });
