@@ -92,7 +92,7 @@ export class KernelClient {
     });
   }
 
-  static async start(options: StartOptions = {}): Promise<KernelClient> {
+  static async start(options: StartOptions = {}, attempt = 1): Promise<KernelClient> {
     const { path, info } = await createConnectionFile();
     const argv = (options.argv ?? kernelArgv()).map((a) => a.replace("{connection_file}", path));
     const proc = spawn(argv[0], argv.slice(1), {
@@ -101,7 +101,15 @@ export class KernelClient {
       stdio: ["ignore", "inherit", "pipe"],
     });
     const client = new KernelClient(proc, info, path, options);
-    await client.connect(options.startupTimeoutMs ?? 60_000);
+    try {
+      await client.connect(options.startupTimeoutMs ?? 60_000);
+    } catch (e) {
+      // The ports were free when chosen, as jupyter_client chooses them, but another process may
+      // bind one before the kernel does: start again on fresh ports, twice at most.
+      const portTaken = client.stderrTail.some((l) => l.includes("Address already in use"));
+      if (portTaken && attempt < 3) return KernelClient.start(options, attempt + 1);
+      throw e;
+    }
     return client;
   }
 
@@ -130,6 +138,7 @@ export class KernelClient {
       this.iopubListeners.delete(req.header.msg_id);
       this.replies.delete(req.header.msg_id);
       if (ok) return this.watchHeartbeat();
+      if (this.stderrTail.some((l) => l.includes("wire thread failed"))) break; // it will never answer
     }
     await this.shutdown();
     throw new KernelDiedError(`kernel did not answer within ${timeoutMs / 1000} s${this.lastStderr()}`);
