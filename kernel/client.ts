@@ -138,10 +138,17 @@ export class KernelClient {
       this.iopubListeners.delete(req.header.msg_id);
       this.replies.delete(req.header.msg_id);
       if (ok) return this.watchHeartbeat();
-      if (this.stderrTail.some((l) => l.includes("wire thread failed"))) break; // it will never answer
+      if (this.wireFailed()) break; // it will never answer
     }
     await this.shutdown();
-    throw new KernelDiedError(`kernel did not answer within ${timeoutMs / 1000} s${this.lastStderr()}`);
+    const why = this.wireFailed()
+      ? "kernel could not open its sockets"
+      : `kernel did not answer within ${timeoutMs / 1000} s`;
+    throw new KernelDiedError(`${why}${this.lastStderr()}`);
+  }
+
+  private wireFailed() {
+    return this.stderrTail.some((l) => l.includes("wire thread failed"));
   }
 
   private lastStderr() {

@@ -70,11 +70,13 @@ export function measuredWidth(cell: string): number {
   return MEASUREMENTS.find((m) => m.form.test(cell))?.unit.width ?? 0;
 }
 
+const SYMBOLS = [...new Set(Object.values(UNITS).map((u) => escape(u.symbol)))].join("|");
+const LAYOUT_WORD = new RegExp(`\\d+\\.\\d+ (?:${SYMBOLS})(?![\\w/])|\\S+`, "g");
+
 /** The words of a text, a measurement ("12.34 ms") kept as one word, each with the width it is
  *  laid out at: a measurement counts as its unit's full width, so text wrapped by these widths
  *  breaks at the same places whatever the numbers were. */
 export function layoutWords(text: string): Array<{ word: string; width: number }> {
-  const symbols = [...new Set(Object.values(UNITS).map((u) => escape(u.symbol)))].join("|");
-  const words = text.match(new RegExp(`\\d+\\.\\d+ (?:${symbols})(?![\\w/])|\\S+`, "g")) ?? [];
+  const words = text.match(LAYOUT_WORD) ?? [];
   return words.map((word) => ({ word, width: Math.max(word.length, measuredWidth(word)) }));
 }

@@ -64,7 +64,7 @@ function fitColumns(width: number[], numeric: boolean[], rows: string[][]): void
   const total = () => width.reduce((a, b) => a + b, 0) + 2 * (width.length - 1);
   while (total() > OUTPUT_WIDTH) {
     const widest = width.reduce((best, w, i) => (w - narrowest[i] > 0 && w > (width[best] ?? -1) ? i : best), -1);
-    if (widest < 0 || width[widest] <= narrowest[widest]) return;
+    if (widest < 0) return;
     width[widest] -= 1;
   }
 }
