@@ -1,7 +1,7 @@
 // Small tables for notebook output: aligned text for text/plain, an HTML table for JupyterLab.
 // Columns of measurements (measure/units) get a fixed minimum width, so the layout never depends
 // on how long a measured number happened to be (the replay compares it). A table wider than a
-// notebook's output (view/wrap) wraps the text of its widest text columns inside them.
+// notebook's output (view/wrap) wraps its long headers, then the text of its widest text columns.
 import { JUPYTER_DISPLAY, type MimeBundle } from "../../kernel/runtime";
 import { layoutWords, measuredWidth } from "../measure/units";
 import { OUTPUT_WIDTH, wrapLine, wrapText } from "./wrap";
@@ -23,13 +23,13 @@ export class Table {
   toString(): string {
     const cols = this.columns;
     const cells = this.rows.map((r) => cols.map((c) => String(r[c] ?? "")));
-    const width = cols.map((c, i) =>
-      Math.max(c.length, ...cells.map((r) => Math.max(r[i].length, measuredWidth(r[i])))),
-    );
+    const cellWidth = cells.map((r) => r.map((v) => Math.max(v.length, measuredWidth(v))));
+    const width = cols.map((c, i) => Math.max(c.length, ...cellWidth.map((r) => r[i])));
     const numeric = cols.map((_, i) => cells.every((r) => /^-?[\d.,]+( \S+)?$/.test(r[i]) || r[i] === ""));
-    fitColumns(width, numeric, [cols, ...cells]);
-    const line = (vals: string[]) => {
-      const parts = vals.map((v, i) => (numeric[i] ? [v] : wrapLine(v, width[i])));
+    fitColumns(width, numeric, cols, cells, cellWidth);
+    // A header wraps in any column; a numeric cell never does, so a number is never split.
+    const line = (vals: string[], header = false) => {
+      const parts = vals.map((v, i) => (numeric[i] && !header ? [v] : wrapLine(v, width[i])));
       const height = Math.max(...parts.map((p) => p.length));
       return Array.from({ length: height }, (_, k) =>
         parts
@@ -38,7 +38,7 @@ export class Table {
           .trimEnd(),
       ).join("\n");
     };
-    const out = [line(cols), width.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];
+    const out = [line(cols, true), width.map((w) => "-".repeat(w)).join("  "), ...cells.map((r) => line(r))];
     return (this.caption ? wrapText(this.caption) + "\n" : "") + out.join("\n");
   }
 
@@ -56,16 +56,35 @@ export class Table {
   }
 }
 
-/** Narrows the widest text columns, one column at a time, until the table fits OUTPUT_WIDTH or
- *  every text column is at its narrowest (its longest word, between 10 and 20 columns). */
-function fitColumns(width: number[], numeric: boolean[], rows: string[][]): void {
-  const longestWord = width.map((_, i) => Math.max(0, ...rows.flatMap((r) => layoutWords(r[i]).map((w) => w.width))));
-  const narrowest = width.map((w, i) => (numeric[i] ? w : Math.min(w, Math.max(10, Math.min(longestWord[i], 20)))));
+/** Narrows columns, the widest first, one column at a time, until the table fits OUTPUT_WIDTH:
+ *  first down to the longest word of each column's header and cells (a text column at least 10),
+ *  so that headers and text wrap between words; then, if that is not enough, text columns down
+ *  to 12 (or their header's longest word) and numeric columns down to their widest value (at
+ *  least 6), cutting the longer words. A number is never cut. */
+function fitColumns(
+  width: number[],
+  numeric: boolean[],
+  header: string[],
+  cells: string[][],
+  cellWidth: number[][],
+): void {
+  const longestWord = (text: string) => Math.max(0, ...layoutWords(text).map((w) => w.width));
+  const widest = width.map((_, i) =>
+    Math.max(0, ...cells.map((r, k) => (numeric[i] ? cellWidth[k][i] : longestWord(r[i])))),
+  );
+  const whole = width.map((w, i) =>
+    Math.min(w, Math.max(longestWord(header[i]), numeric[i] ? widest[i] : Math.max(10, widest[i]))),
+  );
+  const cut = whole.map((w, i) =>
+    Math.min(w, numeric[i] ? Math.max(6, widest[i]) : Math.max(12, longestWord(header[i]))),
+  );
   const total = () => width.reduce((a, b) => a + b, 0) + 2 * (width.length - 1);
-  while (total() > OUTPUT_WIDTH) {
-    const widest = width.reduce((best, w, i) => (w - narrowest[i] > 0 && w > (width[best] ?? -1) ? i : best), -1);
-    if (widest < 0) return;
-    width[widest] -= 1;
+  for (const narrowest of [whole, cut]) {
+    while (total() > OUTPUT_WIDTH) {
+      const next = width.reduce((best, w, i) => (w > narrowest[i] && w > (width[best] ?? -1) ? i : best), -1);
+      if (next < 0) break;
+      width[next] -= 1;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-// Wraps text to a width for notebook output (about 100 columns): at spaces, a measurement kept
-// whole and counted at its unit's width (measure/units), so the breaks never depend on how long
-// a measured number happened to be; a word longer than the width is cut.
+// Wraps text to a width for notebook output (about 100 columns), and prints it so (`say`): at
+// spaces, a measurement kept whole and counted at its unit's width (measure/units), so the breaks
+// never depend on how long a measured number happened to be; a word longer than the width is cut,
+// after a `_`, `-`, `/`, `.` or `:` where it has one.
 import { layoutWords } from "../measure/units";
 
 /** The width a notebook's text output keeps within. */
@@ -28,8 +29,9 @@ export function wrapLine(line: string, width = OUTPUT_WIDTH, indent = ""): strin
     if (!empty && used + 1 + w > width) newLine();
     let rest = word;
     while (empty && used + rest.length > width) {
-      text += rest.slice(0, width - used);
-      rest = rest.slice(width - used);
+      const at = cutAt(rest, width - used);
+      text += rest.slice(0, at);
+      rest = rest.slice(at);
       newLine();
     }
     if (!rest) continue;
@@ -41,9 +43,21 @@ export function wrapLine(line: string, width = OUTPUT_WIDTH, indent = ""): strin
   return lines;
 }
 
+/** Where to cut a word too long for the `room` left on a line: after the last `_`, `-`, `/`, `.`
+ *  or `:` in the second half of the room (UNABLE_TO_VERIFY_ | LEAF_SIGNATURE), else at the room. */
+function cutAt(word: string, room: number): number {
+  const head = word.slice(0, room);
+  const after = Math.max(...["_", "-", "/", ".", ":"].map((c) => head.lastIndexOf(c))) + 1;
+  return after > room / 2 ? after : room;
+}
+
 /** Every line of a text wrapped as wrapLine does. */
 export const wrapText = (text: string, width = OUTPUT_WIDTH, indent = ""): string =>
   text
     .split("\n")
     .flatMap((l) => wrapLine(l, width, indent))
     .join("\n");
+
+/** Prints a line of notebook output wrapped to OUTPUT_WIDTH, its later lines indented by two
+ *  spaces: for messages and lists whose length depends on what they report. */
+export const say = (text: string): void => console.log(wrapText(text, OUTPUT_WIDTH, "  "));

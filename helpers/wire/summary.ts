@@ -1,12 +1,15 @@
-// One line per Ethernet frame, in the spirit of `tcpdump -n -e`: the MACs, then the protocol's own
-// summary (ARP, IPv4 with UDP, TCP flags and MSS, ICMP echo and errors, fragments). What is random
-// per packet or connection (IP identification, TCP sequence numbers and timestamps) is left out,
-// so the same traffic gives the same lines. Pure: it decodes with wire/packet.
+// One line per Ethernet frame, in the spirit of `tcpdump -n`: the protocol's own summary (ARP, IPv4
+// with UDP, TCP flags and MSS, ICMP echo and errors, fragments), after the MACs for ARP, whose
+// subject they are, or for every frame with `link` (as `tcpdump -e`). What is random per packet or
+// connection (IP identification, TCP sequence numbers and timestamps) is left out, so the same
+// traffic gives the same lines. Pure: it decodes with wire/packet.
 import { dissect, ETHERTYPE, ipv4Text, macText, PROTO, TCP_FLAGS, type Layers } from "./packet";
 
 export interface SummaryOptions {
   /** Ports to print as "ephemeral" (a client's port the kernel picked). */
   ephemeral?: (port: number) => boolean;
+  /** Print the Ethernet source and destination before every frame, not only before ARP. */
+  link?: boolean;
 }
 
 const TCP_LETTERS: [number, string][] = [
@@ -19,17 +22,19 @@ const TCP_LETTERS: [number, string][] = [
   [TCP_FLAGS.CWR, "W"],
 ];
 
-/** One line for an Ethernet frame, in the spirit of `tcpdump -n -e`: MACs, then the protocol's
- *  own summary. What is random per packet or connection (IP identification, TCP sequence
- *  numbers and timestamps) is left out, so the same traffic gives the same lines. */
+/** One line for an Ethernet frame, in the spirit of `tcpdump -n`: the protocol's own summary,
+ *  after the MACs for ARP or with `link`. What is random per packet or connection (IP
+ *  identification, TCP sequence numbers and timestamps) is left out, so the same traffic gives
+ *  the same lines. */
 export function summarize(frame: Buffer, opts: SummaryOptions = {}): string {
   const l = dissect(frame, "ethernet");
-  const eth = `${l.ethernet!.src} > ${l.ethernet!.dst}`;
+  const eth = l.ethernet!;
+  const arp = eth.ethertype === ETHERTYPE.ARP;
+  const link = opts.link || arp ? `${eth.src} > ${eth.dst}, ` : "";
   const port = (p: number) => (opts.ephemeral?.(p) ? "ephemeral" : String(p));
-  if (l.ethernet!.ethertype === ETHERTYPE.ARP) return `${eth}, ARP, ${arpLine(l.ethernet!.payload)}`;
-  if (!l.ip)
-    return `${eth}, ethertype 0x${l.ethernet!.ethertype.toString(16).padStart(4, "0")}, length ${frame.length}`;
-  return `${eth}, IPv4, ${ipLine(l, port)}`;
+  if (arp) return `${link}ARP, ${arpLine(eth.payload)}`;
+  if (!l.ip) return `${link}ethertype 0x${eth.ethertype.toString(16).padStart(4, "0")}, length ${frame.length}`;
+  return `${link}IPv4, ${ipLine(l, port)}`;
 }
 
 function arpLine(p: Buffer): string {

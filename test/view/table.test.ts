@@ -62,11 +62,40 @@ describe("table", () => {
     expect(lines.at(-1)).toMatch(/^b\s+ok\s+ok\s+0$/);
   });
 
+  it("wraps long headers of numeric columns, so a table of numbers fits without splitting one", () => {
+    const row = (n: number) =>
+      Object.fromEntries(["first", "second", "third", "fourth", "fifth", "sixth"].map((h) => [`${h} column (ms)`, n]));
+    const lines = table([row(1), row(1234567)])
+      .toString()
+      .split("\n");
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(lines[0]).toMatch(/^ +first column +second column/);
+    expect(lines[1]).toMatch(/^ +\(ms\) +\(ms\)/);
+    expect(lines.at(-1)?.match(/1234567/g)).toHaveLength(6);
+  });
+
+  it("wraps headers before it cuts a word of a cell", () => {
+    const code = "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+    const text = table([
+      {
+        client: "alice",
+        "what the client presented": "leaf and intermediate",
+        "client result": "ok, TLSv1.3",
+        "server: tlsClientError": "ECONNRESET",
+        "server: authorizationError": code,
+        "server: verdict": "refused",
+      },
+    ]).toString();
+    expect(Math.max(...text.split("\n").map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(text).toContain(code);
+  });
+
   it("breaks a line at the same places whatever a measurement's size", () => {
     const at = (v: number) =>
       sanitize(wrapLine(`the round trip took ${ms(v)} on average over many runs`, 30).join("\n"), rules);
     expect(at(0.01)).toBe(at(9999.99));
     expect(wrapLine("short")).toEqual(["short"]);
     expect(wrapLine("x".repeat(25), 10)).toEqual(["x".repeat(10), "x".repeat(10), "x".repeat(5)]);
+    expect(wrapLine("UNABLE_TO_VERIFY_LEAF_SIGNATURE", 20)).toEqual(["UNABLE_TO_VERIFY_", "LEAF_SIGNATURE"]);
   });
 });

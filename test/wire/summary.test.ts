@@ -1,7 +1,7 @@
 // helpers/wire/summary: one tcpdump-like line per frame, without what is random per packet.
 import { describe, expect, it } from "vitest";
 import { summarize } from "../../helpers/wire/summary";
-import { ethernet, icmp, ipv4, PROTO, udp } from "../../helpers/wire/packet";
+import { ETHERTYPE, ethernet, icmp, ipv4, ipv4Bytes, macBytes, PROTO, udp } from "../../helpers/wire/packet";
 
 describe("summarize", () => {
   const ends = { src: "10.0.0.1", dst: "10.0.0.2" };
@@ -16,7 +16,10 @@ describe("summarize", () => {
       payload: udp.encode({ srcPort: 40000, dstPort: 53, payload: Buffer.from("q"), ...ends }),
     });
     expect(summarize(frame(dg), { ephemeral: (p) => p === 40000 })).toBe(
-      "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4, ttl 64, 10.0.0.1.ephemeral > 10.0.0.2.53: UDP, length 1",
+      "IPv4, ttl 64, 10.0.0.1.ephemeral > 10.0.0.2.53: UDP, length 1",
+    );
+    expect(summarize(frame(dg), { link: true })).toBe(
+      "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4, ttl 64, 10.0.0.1.40000 > 10.0.0.2.53: UDP, length 1",
     );
     const echo = ipv4.encode({
       ...ends,
@@ -37,6 +40,22 @@ describe("summarize", () => {
     });
     expect(summarize(frame(frag))).toMatch(
       /ttl 64 frag offset 1480 \+MF, 10\.0\.0\.1 > 10\.0\.0\.2: UDP fragment, length 16$/,
+    );
+  });
+
+  it("prints the MACs of an ARP frame, whose subject they are", () => {
+    const request = Buffer.alloc(28);
+    request.writeUInt16BE(1, 0); // Ethernet
+    request.writeUInt16BE(0x0800, 2); // IPv4
+    request.writeUInt8(6, 4);
+    request.writeUInt8(4, 5);
+    request.writeUInt16BE(1, 6); // request
+    macBytes("02:00:00:00:00:01").copy(request, 8);
+    ipv4Bytes("10.0.0.1").copy(request, 14);
+    ipv4Bytes("10.0.0.2").copy(request, 24);
+    const broadcast = { src: "02:00:00:00:00:01", dst: "ff:ff:ff:ff:ff:ff", ethertype: ETHERTYPE.ARP };
+    expect(summarize(ethernet.encode({ ...broadcast, payload: request }))).toBe(
+      "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1",
     );
   });
 });
