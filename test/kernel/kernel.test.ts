@@ -353,6 +353,17 @@ describe("errors", () => {
   );
 
   it(
+    "cells see Node's global types, not those of every package under node_modules/@types",
+    async () => {
+      // jQuery's types are installed (the browser test's packages bring them) but not global.
+      await expectError("const $q: JQueryStatic | undefined = undefined;", "TSError", /JQueryStatic/);
+      // Node's globals are, and a package's own types load when a cell imports it.
+      const ok = await run(kernel, 'import type { WebSocket } from "ws";\nconst b: Buffer = Buffer.from("x");');
+      expect(ok.reply.status).toBe("ok");
+    },
+    T,
+  );
+  it(
     "stop_on_error: requests queued behind a failing cell are aborted",
     async () => {
       const first = kernel.execute('await new Promise((r) => setTimeout(r, 300));\nthrow new Error("first fails");');
