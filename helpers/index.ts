@@ -11,5 +11,5 @@ export { bitRate, computed, gbps, kpps, mbps, mib, ms } from "./measure/units";
 export { percentile, summarize, timed, type Summary } from "./measure/stats";
 export { clearOutput, display, displayBundle, liveDisplay, type LiveDisplay } from "./view/display";
 export { table, Table } from "./view/table";
-export { say, wrapText } from "./view/wrap";
+export { say } from "./view/wrap";
 export { attempt, claim, claimEqual, ClaimFailed, failureOf, type Attempt, type Failure } from "./view/claim";

@@ -36,7 +36,10 @@ const executedJs = new Map<number, string>();
  *  browser test's packages bring, 3.3 of the 6.1 MB of declarations parsed before the first cell
  *  (1.9 s of start-up; 1.1 s without them). A package's own types still load when a cell imports
  *  it. tslab's converter takes no compiler options, but lists the type roots through ts.sys. */
+let globalTypesNarrowed = false;
 function nodeGlobalTypesOnly(): void {
+  if (globalTypesNarrowed) return; // ts.sys is the process's: wrap it once, not per executor
+  globalTypesNarrowed = true;
   const getDirectories = ts.sys.getDirectories.bind(ts.sys);
   ts.sys.getDirectories = (path) =>
     /[\\/]node_modules[\\/]@types$/.test(path)
