@@ -80,11 +80,29 @@ export async function startMosquitto(opts: MosquittoOptions = {}) {
     }
     await sleep(50);
   }
+  /** The broker's log lines so far, without mosquitto's timestamp prefix ("1700000000: "). */
+  const read = () => log.map((l) => l.replace(/^\d+: /, ""));
   return {
     host,
     port,
-    /** The broker's log lines so far, without mosquitto's timestamp prefix ("1700000000: "). */
-    log: () => log.map((l) => l.replace(/^\d+: /, "")),
+    log: read,
+    /** The log lines that match `pattern`, from line `from` on (default: all), once there are at
+     *  least `count` (default 1): mosquitto writes its log a moment after it acts, so its line
+     *  about a reply may come after the reply. Throws after `timeoutMs` (default 5 s). */
+    async logged(pattern: RegExp, opts: { from?: number; count?: number; timeoutMs?: number } = {}) {
+      const { from = 0, count = 1, timeoutMs = 5000 } = opts;
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = read()
+          .slice(from)
+          .filter((l) => pattern.test(l));
+        if (lines.length >= count) return lines;
+        if (Date.now() > end || child.exitCode !== null) {
+          throw new Error(`mosquitto logged ${lines.length} of ${count} lines matching ${pattern} in ${timeoutMs} ms`);
+        }
+        await sleep(20);
+      }
+    },
     close,
   };
 }

@@ -1,7 +1,7 @@
 // helpers/net/mqtt.ts: mosquitto started with its own config on a free port, a raw connection that
 // sends our packets and reads the broker's back (a QoS 2 delivery to itself, a 3-byte remaining
-// length split over many TCP chunks), a malformed packet closing the connection, and mosquitto_sub
-// replaced when started again with the same client id.
+// length split over many TCP chunks), a malformed packet closing the connection, waiting for the
+// broker's log, and mosquitto_sub replaced when started again with the same client id.
 import { afterAll, describe, expect, it } from "vitest";
 import { hasProgram } from "../../helpers/os/programs";
 import { mosquittoSub, rawMqtt, startMosquitto } from "../../helpers/net/mqtt";
@@ -36,13 +36,25 @@ describe.skipIf(!hasProgram("mosquitto") || !hasProgram("mosquitto_sub"))("mosqu
     const got = await c.publishesUntil("t/end");
     expect(got.map((p) => p.topic)).toEqual(["t/a"]);
     await c.close();
-    expect(broker.log().some((l) => l.includes("Sending PUBCOMP to t1"))).toBe(true);
+    expect(await broker.logged(/^Sending PUBCOMP to t1/)).toHaveLength(1);
   });
   it("reports the broker closing after a malformed packet", async () => {
     const c = await connected("t2");
     c.send(Buffer.from("36050001610001", "hex")); // QoS 3
     expect(await c.next()).toEqual({ kind: "closed", how: "end" });
     expect(c.closed()).toBe(true);
+  });
+  it("waits for the log lines asked for, from a line on, and says when they do not come", async () => {
+    const from = broker.log().length;
+    const c = await connected("t4");
+    c.send({ type: "disconnect" }); // the broker logs it after it has acted on it
+    expect(await broker.logged(/^Client t\d disconnected\.$/, { from })).toEqual(["Client t4 disconnected."]);
+    await c.close();
+    const two = await broker.logged(/^New client connected .* as t[14] /, { count: 2 });
+    expect(two.map((l) => l.split(" as ")[1].split(" ")[0])).toEqual(["t1", "t4"]);
+    await expect(broker.logged(/^Client t4 disconnected/, { count: 2, timeoutMs: 200 })).rejects.toThrow(
+      "mosquitto logged 1 of 2 lines matching /^Client t4 disconnected/ in 200 ms",
+    );
   });
   it("runs mosquitto_sub, and replaces one started again with the same id", async () => {
     const a = await mosquittoSub(broker, "t-sub", ["s/#"]);
