@@ -9,6 +9,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onShutdown, stopProcess } from "../../kernel/runtime";
+import { logLines } from "../os/log-lines";
 import { sleep } from "../os/time";
 import { MqttError, packet, type MqttPacket } from "../wire/mqtt";
 
@@ -59,13 +60,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}) {
   const lines = [`listener ${port} ${host}`, "allow_anonymous true", "persistence false", "log_dest stderr"];
   writeFileSync(conf, [...lines, "log_type all", ...(opts.config ?? [])].join("\n") + "\n");
   const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-  const log: string[] = [];
-  let partial = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    const parts = (partial + d.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    log.push(...parts);
-  });
+  const log = logLines(child, child.stderr, "mosquitto", (l) => l.replace(/^\d+: /, "")); // a timestamp
   let closing: Promise<void> | undefined;
   const stop = onShutdown(async () => {
     await stopProcess(child);
@@ -76,33 +71,17 @@ export async function startMosquitto(opts: MosquittoOptions = {}) {
   while (!(await acceptsConnections(host, port))) {
     if (child.exitCode !== null || Date.now() > until) {
       await close();
-      throw new Error(`mosquitto did not start: ${log.slice(-3).join(" / ") || "no log"}`);
+      throw new Error(`mosquitto did not start: ${log.lines().slice(-3).join(" / ") || "no log"}`);
     }
     await sleep(50);
   }
-  /** The broker's log lines so far, without mosquitto's timestamp prefix ("1700000000: "). */
-  const read = () => log.map((l) => l.replace(/^\d+: /, ""));
   return {
     host,
     port,
-    log: read,
-    /** The log lines that match `pattern`, from line `from` on (default: all), once there are at
-     *  least `count` (default 1): mosquitto writes its log a moment after it acts, so its line
-     *  about a reply may come after the reply. Throws after `timeoutMs` (default 5 s). */
-    async logged(pattern: RegExp, opts: { from?: number; count?: number; timeoutMs?: number } = {}) {
-      const { from = 0, count = 1, timeoutMs = 5000 } = opts;
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const lines = read()
-          .slice(from)
-          .filter((l) => pattern.test(l));
-        if (lines.length >= count) return lines;
-        if (Date.now() > end || child.exitCode !== null) {
-          throw new Error(`mosquitto logged ${lines.length} of ${count} lines matching ${pattern} in ${timeoutMs} ms`);
-        }
-        await sleep(20);
-      }
-    },
+    /** The broker's log lines so far, without mosquitto's timestamp prefix ("1700000000: "). */
+    log: log.lines,
+    /** Waits for log lines: see helpers/os/log-lines.ts. */
+    logged: log.logged,
     close,
   };
 }
@@ -245,13 +224,7 @@ export async function mosquittoSub(
   const args = ["-h", "127.0.0.1", "-p", String(broker.port), "-i", id, "-v", ...extra];
   for (const f of filters) args.push("-t", f);
   const child = spawn("mosquitto_sub", args, { stdio: ["ignore", "pipe", "pipe"] });
-  const out: string[] = [];
-  let partial = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    const parts = (partial + d.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    out.push(...parts);
-  });
+  const out = logLines(child, child.stdout, "mosquitto_sub");
   const stop = onShutdown(() => stopProcess(child));
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= stop().then(() => void (running.get(id) === close && running.delete(id))));
@@ -265,11 +238,11 @@ export async function mosquittoSub(
     await sleep(20);
   }
   return {
-    lines: () => out.slice(),
+    lines: out.lines,
     /** Waits until a line equal to `line` has been printed (false after `timeoutMs`). */
     async until(line: string, timeoutMs = 5000): Promise<boolean> {
       const end = Date.now() + timeoutMs;
-      while (!out.includes(line)) {
+      while (!out.lines().includes(line)) {
         if (Date.now() > end || child.exitCode !== null) return false;
         await sleep(20);
       }

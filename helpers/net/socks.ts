@@ -11,6 +11,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onShutdown, stopProcess } from "../../kernel/runtime";
+import { logLines } from "../os/log-lines";
 import { sleep } from "../os/time";
 import { inCidr, isIpv4 } from "../wire/addr";
 import * as socks from "../wire/socks";
@@ -232,7 +233,8 @@ async function freePort(): Promise<number> {
 
 /** danted (dante-server) on 127.0.0.1 with its own config: no authentication, CONNECT to loopback
  *  allowed except to `blocked` (a loopback address), everything else blocked, its log on stderr.
- *  A service with its port, the log lines so far (without the timestamp and pid) and close(). */
+ *  A service with its port, the log lines so far (without the timestamp and pid), a wait for log
+ *  lines (helpers/os/log-lines.ts) and close(). */
 export async function startDante(opts: { blocked?: string; startMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "wirebook-dante-"));
   const port = await freePort();
@@ -254,13 +256,7 @@ export async function startDante(opts: { blocked?: string; startMs?: number } = 
     ].join("\n") + "\n",
   );
   const child = spawn("danted", ["-f", conf, "-N", "1"], { stdio: ["ignore", "ignore", "pipe"] });
-  const log: string[] = [];
-  let partial = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    const parts = (partial + d.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    log.push(...parts.map((l) => l.replace(/^.*?danted\[\d+\]: /, "")));
-  });
+  const log = logLines(child, child.stderr, "danted", (l) => l.replace(/^.*?danted\[\d+\]: /, ""));
   let closing: Promise<void> | undefined;
   const stop = onShutdown(async () => {
     await stopProcess(child);
@@ -268,12 +264,12 @@ export async function startDante(opts: { blocked?: string; startMs?: number } = 
   });
   const close = () => (closing ??= stop());
   const until = Date.now() + (opts.startMs ?? 10_000);
-  while (!log.some((l) => /running/.test(l))) {
+  while (!log.lines().some((l) => /running/.test(l))) {
     if (child.exitCode !== null || Date.now() > until) {
       await close();
-      throw new Error(`danted did not start: ${log.slice(-2).join(" / ") || "no log"}`);
+      throw new Error(`danted did not start: ${log.lines().slice(-2).join(" / ") || "no log"}`);
     }
     await sleep(50);
   }
-  return { host: "127.0.0.1", port, log: () => log.slice(), close };
+  return { host: "127.0.0.1", port, log: log.lines, logged: log.logged, close };
 }
