@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import * as ts from "@tslab/typescript-for-tslab";
 import { createConverter, isCompleteCode, type Converter } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
+import { checkCellsAgainstHelperTypes } from "./helper-types";
 import { cellLineOf, markerLength, prepareCell } from "./prepass";
 import { CELL_SCOPE, CellSkipped, isCellSkipped, setCellScope, skipLine, startCell } from "./runtime";
 
@@ -49,6 +50,7 @@ function nodeGlobalTypesOnly(): void {
 
 export function createExecutor(cwd: string) {
   nodeGlobalTypesOnly();
+  checkCellsAgainstHelperTypes();
   const converter: Converter = createConverter({});
   // Names the running cell (re)defines: if it is skipped, they get stand-ins (skippedValue, below).
   let definedByCell = new Set<string>();

@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { refreshHelperTypes } from "./helper-types";
 import { NotebookError, readNotebook, writeNotebook } from "./nbformat";
 import { missingPeersLine } from "./peers";
 import { runNotebook, stopAll, type RunResult } from "./runner";
@@ -157,6 +158,13 @@ async function main() {
   for (const dir of folders) lockFolder(dir);
   const missing = missingPeersLine(new Map(args.files.map((f) => [name(f), codeOf(f)])));
   if (missing) console.log(missing);
+  try {
+    const rebuilt = refreshHelperTypes();
+    if (rebuilt)
+      console.log(`helper declarations rebuilt: ${rebuilt.files} helpers in ${(rebuilt.ms / 1000).toFixed(1)} s`);
+  } catch (e) {
+    console.log(`${e instanceof Error ? e.message : e}; cells check the helpers' sources instead`);
+  }
   const results: Result[] = [];
   const runOne = async (file: string) => {
     if (stopped) return;
