@@ -69,16 +69,20 @@ export function buildHelperTypes(): { files: number; ms: number } {
     Object.keys(from)
       .filter((n) => n.startsWith("helpers"))
       .map((n) => join(root, n)),
+    // tslab's converter's own options (tslab/dist/converter.js), so that what a declaration says
+    // is what the converter would infer from the source: not strict, for one (a `null` that a
+    // strict build writes down means something else to a program without strictNullChecks).
     {
       target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.CommonJS,
-      moduleResolution: ts.ModuleResolutionKind.Node10,
       lib: ["lib.es2022.d.ts"],
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      esModuleInterop: true,
+      experimentalDecorators: true,
+      resolveJsonModule: true,
+      jsx: ts.JsxEmit.React,
       types: ["node"],
       typeRoots: [join(root, "node_modules", "@types")],
-      strict: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
       skipLibCheck: true,
       declaration: true,
       emitDeclarationOnly: true,

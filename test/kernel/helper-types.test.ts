@@ -41,6 +41,20 @@ describe("the helpers' declarations", () => {
       const bad = await executor.execute("const lab = startLab({ hosts: 3 });", 2);
       expect(bad).toMatchObject({ ok: false, ename: "TSError" });
       expect(bad.ok || bad.evalue).toMatch(/Type 'number' is not assignable to type 'Record<string, HostSpec>'/);
+      // A remote call's result, narrowed: the declarations must mean to the converter's program (not
+      // strict) what the sources do. Built strict, `reply: null` let a function type in.
+      const remote = [
+        'import type * as raw from "wirebook/helpers/net/raw";',
+        'import type { Result } from "wirebook/helpers/os/remote";',
+        'declare const first: Result<typeof raw, "icmpEcho">;',
+        "const data = (r: typeof first.reply) => (r === null ? 0 : r.data.length);",
+        "const wrong: number = first.reply;",
+      ].join("\n");
+      const narrowed = await executor.execute(remote, 3);
+      expect(narrowed.ok || narrowed.traceback).toEqual([
+        "TSError: 1 type error in cell [3]",
+        "  line 5, column 7: TS2322: Type '{ data: Buffer; from?: string; }' is not assignable to type 'number'.",
+      ]);
       // A learner's own folder reaches the helpers through a link of its own.
       const own = mkdtempSync(join(tmpdir(), "wirebook-own-"));
       mkdirSync(join(own, "node_modules"));
