@@ -9,7 +9,6 @@
 import type * as Typescript from "@tslab/typescript-for-tslab";
 import {
   existsSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -108,10 +107,12 @@ export function buildHelperTypes(): { files: number; ms: number } {
 
 /** Rebuilds the declarations if a helper changed since they were built; what was done, or null. */
 export function refreshHelperTypes(): { files: number; ms: number } | null {
-  if (helperTypesFresh()) return null;
-  mkdirSync(cacheDir, { recursive: true });
-  return buildHelperTypes();
+  return helperTypesFresh() ? null : buildHelperTypes();
 }
+
+/** One line saying what a build did, for the runner, the tests' setup and the command line. */
+export const builtLine = (built: { files: number; ms: number }) =>
+  `helper declarations built: ${built.files} helpers in ${(built.ms / 1000).toFixed(1)} s`;
 
 const realDirs = new Map<string, string | null>();
 /** The declaration that stands for a helper or kernel source TypeScript asks about, or undefined:
@@ -157,6 +158,5 @@ export function checkCellsAgainstHelperTypes(): boolean {
 }
 
 if (require.main === module) {
-  const built = buildHelperTypes();
-  console.log(`helper declarations: ${built.files} helpers in ${(built.ms / 1000).toFixed(1)} s`);
+  console.log(builtLine(buildHelperTypes()));
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { refreshHelperTypes } from "./helper-types";
+import { builtLine, refreshHelperTypes } from "./helper-types";
 import { NotebookError, readNotebook, writeNotebook } from "./nbformat";
 import { missingPeersLine } from "./peers";
 import { runNotebook, stopAll, type RunResult } from "./runner";
@@ -160,8 +160,7 @@ async function main() {
   if (missing) console.log(missing);
   try {
     const rebuilt = refreshHelperTypes();
-    if (rebuilt)
-      console.log(`helper declarations rebuilt: ${rebuilt.files} helpers in ${(rebuilt.ms / 1000).toFixed(1)} s`);
+    if (rebuilt) console.log(builtLine(rebuilt));
   } catch (e) {
     console.log(`${e instanceof Error ? e.message : e}; cells check the helpers' sources instead`);
   }
