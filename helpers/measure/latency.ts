@@ -1,7 +1,6 @@
 // Request/response latency on loopback: an echo server in a peer process (its own event loop,
 // started through os/remote), a client that sends a small request and waits for the whole reply,
 // and the statistics that describe the result: percentiles and jitter.
-import { once } from "node:events";
 import * as net from "node:net";
 import { join } from "node:path";
 import type * as services from "../net/services";
@@ -27,28 +26,48 @@ export async function echoProcess(): Promise<{ port: number; close: () => Promis
   }
 }
 
-/** `count` sequential round trips of `size`-byte requests; each sample in milliseconds. */
-export async function roundTrips(
+/** `count` sequential round trips of `size`-byte requests; each sample in milliseconds. The next
+ *  request goes out from the read callback itself, and replies are read into one reused buffer
+ *  (`onread`), so no promise or allocation sits between a reply and the next request. */
+export function roundTrips(
   port: number,
   options: { count?: number; size?: number; warmup?: number } = {},
 ): Promise<number[]> {
   const size = options.size ?? 1;
+  const warmup = options.warmup ?? 20;
+  const total = warmup + (options.count ?? 1000);
   const request = Buffer.alloc(size, 0x2a);
-  const socket = net.connect(port, "127.0.0.1");
-  socket.setNoDelay(true);
-  await once(socket, "connect");
   const samples: number[] = [];
-  try {
-    for (let i = 0; i < (options.warmup ?? 20) + (options.count ?? 1000); i++) {
-      const t0 = nowMs();
+  return new Promise((resolve, reject) => {
+    let i = 0;
+    let got = 0;
+    let t0 = 0;
+    const send = () => {
+      got = 0;
+      t0 = nowMs();
       socket.write(request);
-      for (let got = 0; got < size;) got += ((await once(socket, "data"))[0] as Buffer).length;
-      if (i >= (options.warmup ?? 20)) samples.push(nowMs() - t0);
-    }
-  } finally {
-    socket.destroy();
-  }
-  return samples;
+    };
+    const socket = net.connect({
+      port,
+      host: "127.0.0.1",
+      noDelay: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(Math.max(size, 64 << 10)),
+        callback(n: number) {
+          if ((got += n) < size) return true;
+          if (i++ >= warmup) samples.push(nowMs() - t0);
+          if (i < total) send();
+          else socket.destroy();
+          return true;
+        },
+      },
+    });
+    socket.once("connect", send);
+    socket.once("error", reject);
+    socket.once("close", () =>
+      i >= total ? resolve(samples) : reject(new Error(`the echo closed after ${i} of ${total} round trips`)),
+    );
+  });
 }
 
 export interface Jitter {

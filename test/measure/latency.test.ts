@@ -1,4 +1,6 @@
 // helpers/measure/latency.ts: jitter statistics by their definitions, and a real echo round trip.
+import { once } from "node:events";
+import * as net from "node:net";
 import { describe, expect, it } from "vitest";
 import { echoProcess, jitter, roundTrips } from "../../helpers/measure/latency";
 import { loopbackThroughput } from "../../helpers/measure/throughput";
@@ -26,6 +28,41 @@ describe("on loopback", () => {
       expect(samples.every((s) => s > 0)).toBe(true);
     } finally {
       await echo.close();
+    }
+  });
+
+  it("waits for the whole reply when it comes in pieces", async () => {
+    // Echoes each 4-byte request as two 2-byte writes 5 ms apart: a sample covers both.
+    const server = net.createServer((s) =>
+      s.on("data", (d) => {
+        s.write(d.subarray(0, 2));
+        setTimeout(() => s.write(d.subarray(2)), 5);
+      }),
+    );
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const samples = await roundTrips(port, { count: 5, size: 4, warmup: 0 });
+      expect(samples).toHaveLength(5);
+      expect(Math.min(...samples)).toBeGreaterThanOrEqual(4);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("says how far it got when the server closes mid-run", async () => {
+    let replies = 0;
+    const server = net.createServer((s) => s.on("data", (d) => (++replies > 3 ? s.destroy() : s.write(d))));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      await expect(roundTrips(port, { count: 10, warmup: 0 })).rejects.toThrow(
+        "the echo closed after 3 of 10 round trips",
+      );
+    } finally {
+      server.close();
     }
   });
 
